@@ -1,0 +1,21 @@
+/**
+ * Labs as vitest fixtures: a suite asks for what it needs by name (`async ({ lvs }) => …`) and
+ * never wires containers itself. The same code that creates a lab tears it down.
+ */
+import { inject, test as base } from 'vitest'
+import { LvsLab } from './labs/lvs.ts'
+
+export const test = base
+  // One attachment per test file to the LVS lab started by the project's globalSetup.
+  .extend('lvsLab', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const lab = await LvsLab.attach(inject('lvs'))
+    onCleanup(() => lab.detach())
+    return lab
+  })
+  // Each test leaves the lab as it found it: its services removed, stopped nodes started again.
+  .extend('lvs', async ({ lvsLab }, { onCleanup }) => {
+    onCleanup(() => lvsLab.reset())
+    return lvsLab
+  })
+
+export { describe, expect } from 'vitest'

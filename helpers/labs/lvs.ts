@@ -1,0 +1,190 @@
+/**
+ * The Linux Virtual Server lab: the original post's setup on a network of its own — two (plus a
+ * spare third) Apache real servers at .131–.133, an IPVS director with the VIP at .200, and a client container
+ * with extra source addresses (.160–.175) for schedulers that hash or pin by client. Started once per run in
+ * vitest's main process (`startLvsLab`), driven from test files (`LvsLab.attach`).
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { type ContainerControl, controlContainer, labContainer } from '../containers.ts'
+import { LabError } from '../errors.ts'
+import { fetchOnce } from '../http.ts'
+import { ensureImage, imageTag } from '../images.ts'
+import { type Director } from '../ipvs/director.ts'
+import { type DirectorInfo, connectDirector, startDirector } from '../ipvs/pick.ts'
+import { type RuleCommand, type ServiceKey, parseRules, resolveRules, serviceId } from '../ipvs/rules.ts'
+import { type Counters, type ServerRow, type ServiceFigures, parseStats } from '../ipvs/table.ts'
+import { createLabNetwork } from '../network.ts'
+import { step } from '../progress.ts'
+import { type RealServerInfo, RealServerContainer, servedBy, untilServing } from '../realserver.ts'
+import { fixturesDir } from '../settings.ts'
+import { until } from '../wait.ts'
+
+export interface LvsLabInfo {
+  network: { name: string; bridge: string; subnet: string; gateway: string }
+  vip: string
+  director: DirectorInfo
+  nodes: RealServerInfo[]
+  client: { id: string; address: string; sources: string[] }
+}
+
+export interface StartedLvsLab { info: LvsLabInfo; stop(): Promise<void> }
+
+const CLIENT_SOURCES = Array.from({ length: 16 }, (_, i) => 160 + i)
+
+/** Brings the whole lab up; on any failure removes what did start and rethrows. */
+export async function startLvsLab(): Promise<StartedLvsLab> {
+  await Promise.all([ensureImage('apache'), ensureImage('director')])
+  const network = await step('LVS lab network', () => createLabNetwork('lvs'))
+  const undo: (() => Promise<unknown>)[] = [() => network.remove()]
+  const stop = async () => { for (const u of undo.reverse()) await u().catch(() => undefined); undo.length = 0 }
+  try {
+    const vip = network.address(200)
+    const [director, nodes, client] = await settleAll([
+      startDirector(network, vip),
+      step('LVS real servers node1–node3', () => Promise.all([1, 2, 3].map((n) =>
+        new RealServerContainer(n, network.name, network.address(130 + n)).start()))),
+      startClient(network.name, CLIENT_SOURCES.map(network.address)),
+    ], (started) => undo.push(...started.map((s) => () => stopAny(s))))
+    return {
+      info: {
+        network: { name: network.name, bridge: network.bridge, subnet: network.subnet, gateway: network.gateway },
+        vip,
+        director: director.info,
+        nodes: nodes.map((n) => n.info),
+        client: { id: client.id, address: client.address, sources: CLIENT_SOURCES.map(network.address) },
+      },
+      stop,
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+/** Like Promise.all, but when one fails, hands the ones that succeeded to `onPartial` first. */
+async function settleAll<T extends readonly unknown[]>(
+  work: { [K in keyof T]: Promise<T[K]> }, onPartial: (started: unknown[]) => void,
+): Promise<T> {
+  const results = await Promise.allSettled(work)
+  const failed = results.find((r) => r.status === 'rejected')
+  const values = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  onPartial(values)
+  if (failed) throw (failed as PromiseRejectedResult).reason
+  return values as unknown as T
+}
+
+async function stopAny(started: unknown): Promise<void> {
+  if (Array.isArray(started)) { await Promise.all(started.map(stopAny)); return }
+  const s = started as { stop?: () => Promise<unknown>; remove?: () => Promise<unknown> }
+  await (s.remove ?? s.stop)?.call(s)
+}
+
+async function startClient(network: string, sources: string[]): Promise<{ id: string; address: string; remove(): Promise<void> }> {
+  const started = await labContainer(imageTag('director'), 'client')
+    .withNetworkMode(network).withAddedCapabilities('NET_ADMIN').withCommand(['sleep', 'infinity']).start()
+  const client = await controlContainer(started.getId())
+  const script = sources.map((a) => `ip addr add ${a}/24 dev eth0`).join(' && ')
+  await client.execOk(['sh', '-c', script])
+  return { id: client.id, address: started.getIpAddress(network), remove: client.remove }
+}
+
+/** The lab as a test file sees it. */
+export class LvsLab {
+  readonly info: LvsLabInfo
+  readonly director: Director
+  readonly vip: string
+  /** The virtual service of the rules files: TCP VIP:80. */
+  readonly service: ServiceKey
+  readonly #client: ContainerControl
+
+  private constructor(info: LvsLabInfo, director: Director, client: ContainerControl) {
+    this.info = info
+    this.director = director
+    this.vip = info.vip
+    this.service = { protocol: 'tcp', address: info.vip, port: 80 }
+    this.#client = client
+  }
+
+  static async attach(info: LvsLabInfo): Promise<LvsLab> {
+    return new LvsLab(info, await connectDirector(info.director), await controlContainer(info.client.id))
+  }
+
+  node(name: string): RealServerInfo {
+    const found = this.info.nodes.find((n) => n.name === name || n.label === name)
+    if (!found) throw new LabError(`no real server ${name} in the LVS lab (${this.info.nodes.map((n) => n.name).join(', ')})`)
+    return found
+  }
+
+  container(name: string): Promise<ContainerControl> {
+    return controlContainer(this.node(name).id)
+  }
+
+  /** A rules file of fixtures/ipvs/, with VIP and node1… resolved to this lab's addresses. */
+  async rules(file: string): Promise<RuleCommand[]> {
+    const full = path.join(fixturesDir, 'ipvs', file)
+    const names = Object.fromEntries([['VIP', this.vip], ...this.info.nodes.map((n) => [n.name, n.address])])
+    return resolveRules(parseRules(await readFile(full, 'utf8'), `fixtures/ipvs/${file}`), names, `fixtures/ipvs/${file}`)
+  }
+
+  async apply(file: string): Promise<void> {
+    await this.director.apply(await this.rules(file))
+  }
+
+  /** The real servers of the lab's service as the director reports them, by node label. */
+  async servers(): Promise<Record<string, ServerRow>> {
+    const service = (await this.director.table()).find((s) => serviceId(s) === serviceId(this.service))
+    if (!service) throw new LabError(`the director has no service ${serviceId(this.service)}:\n${await this.director.show()}`)
+    return Object.fromEntries(service.servers.map((row) => [this.#label(row.address), row]))
+  }
+
+  /** Counters of the lab's service, once they show at least `conns` connections (they lag ~2 s). */
+  async statsAfter(conns: number): Promise<{ figures: ServiceFigures<Counters>; text: string }> {
+    return until(`ipvsadm --stats showing ${conns} connections`, async () => {
+      const text = await this.director.show('stats')
+      const figures = parseStats(text).find((s) => serviceId(s) === serviceId(this.service))
+      if (!figures || figures.totals.conns < conns) throw new Error(`counters not there yet:\n${text}`)
+      return { figures, text }
+    }, { timeoutMs: 15_000, intervalMs: 250 })
+  }
+
+  #label(address: string): string {
+    return this.info.nodes.find((n) => n.address === address)?.label ?? address
+  }
+
+  /** `count` sequential requests from the host to the VIP, each a new connection: who served each. */
+  async fromHost(count: number, timeoutMs = 3000): Promise<string[]> {
+    const served: string[] = []
+    for (let i = 0; i < count; i++) {
+      try {
+        served.push(servedBy((await fetchOnce(`http://${this.vip}/`, { timeoutMs })).body))
+      } catch {
+        served.push('failed')
+      }
+    }
+    return served
+  }
+
+  /** `count` sequential requests from the client container, optionally from one of its extra addresses. */
+  async fromClient(count: number, source?: string, timeoutS = 3): Promise<string[]> {
+    const iface = source ? `--interface ${source}` : ''
+    const out = await this.#client.execOk(['sh', '-c',
+      `for i in $(seq ${count}); do curl -s -m ${timeoutS} ${iface} http://${this.vip}/ || echo failed; done`])
+    return out.split('\n').filter(Boolean).map((line) => (line === 'failed' ? 'failed' : servedBy(line)))
+  }
+
+  /** After each test: remove its services, restart stopped nodes, take the VIP off their loopbacks. */
+  async reset(): Promise<void> {
+    await this.director.removeOwnServices()
+    for (const node of this.info.nodes) {
+      const c = await controlContainer(node.id)
+      if (!(await c.running())) { await c.start(); await untilServing(node) }
+      await c.exec(['ip', 'addr', 'del', `${this.vip}/32`, 'dev', 'lo'])
+    }
+  }
+
+  async detach(): Promise<void> {
+    await this.director.removeOwnServices().catch(() => undefined)
+    await this.director.close()
+  }
+}

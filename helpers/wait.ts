@@ -1,0 +1,30 @@
+/** Readiness: poll a real signal with p-retry, bounded in time, never a fixed sleep. */
+import pRetry from 'p-retry'
+import { LabError } from './errors.ts'
+
+export interface PollOptions {
+  /** Give up after this long (default 60 s). */
+  timeoutMs?: number
+  /** Delay between attempts (default 200 ms). */
+  intervalMs?: number
+}
+
+/** Retries `probe` until it resolves; it signals "not yet" by throwing. Returns its value. */
+export async function until<T>(what: string, probe: () => Promise<T>, options: PollOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 60_000
+  const intervalMs = options.intervalMs ?? 200
+  const started = performance.now()
+  try {
+    return await pRetry(probe, {
+      retries: Math.ceil(timeoutMs / intervalMs) + 1,
+      minTimeout: intervalMs,
+      maxTimeout: intervalMs,
+      factor: 1,
+      randomize: false,
+      maxRetryTime: timeoutMs,
+    })
+  } catch (error) {
+    const waited = ((performance.now() - started) / 1000).toFixed(1)
+    throw new LabError(`${what}: not reached after ${waited} s; last attempt: ${(error as Error).message}`, { cause: error })
+  }
+}

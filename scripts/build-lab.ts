@@ -1,0 +1,13 @@
+// Builds every image of the lab and, where the VM backend will run, the director VM's artifacts.
+import { ensureImage } from '../helpers/images.ts'
+import { choose, probe } from '../helpers/ipvs/pick.ts'
+import { ensureVmArtifacts } from '../helpers/ipvs/vm.ts'
+import { say, seconds } from '../helpers/progress.ts'
+
+const started = performance.now()
+// The base image first (the others build on it), then the rest one after another: two cores.
+for (const name of ['apache', 'director', 'tomcat'] as const) await ensureImage(name)
+const { backend, reason } = choose(await probe())
+say(`IPVS director backend for this machine: ${backend} (${reason})`)
+if (backend === 'vm') await ensureVmArtifacts()
+say(`lab built in ${seconds(started)}`)
