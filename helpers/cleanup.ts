@@ -1,11 +1,13 @@
 /**
  * Removing what the lab created — and only that. Every resource carries the label `lb-e2e` and
- * `lb-e2e.run=<run id>`; TAP devices and QEMU processes carry the name prefix `lb-e2e`. Ryuk is not
- * available here, so this is the guarantee: at the end of a run, on SIGINT/SIGTERM, and in
- * `npm run clean` for leftovers of a crashed run.
+ * `lb-e2e.run=<run id>`; TAP devices, QEMU processes and host NAT rules carry the name `lb-e2e`.
+ * Ryuk is not available here, so this is the guarantee: at the end of a run, on SIGINT/SIGTERM,
+ * and in `npm run clean` for leftovers of crashed runs.
+ *
+ * Synchronous on purpose: vitest exits 1 ms after a SIGINT, so a signal handler gets no second
+ * turn of the event loop; everything must be done before it returns.
  */
-import { execa } from 'execa'
-import { getContainerRuntimeClient } from 'testcontainers'
+import { execaSync } from 'execa'
 import { say } from './progress.ts'
 import { LABEL, runId } from './settings.ts'
 
@@ -14,35 +16,37 @@ export interface Leftovers {
   networks: string[]
   taps: string[]
   vms: number[]
+  /** `iptables -t nat` rules of the host backend, tagged `--comment lb-e2e-<run>-<owner pid>`. */
+  natRules: string[]
 }
 
 /** Resources of one run (default: this run), or of every run whose owner process is gone. */
-export async function findLeftovers(scope: { run: string } | 'orphans'): Promise<Leftovers> {
-  const { dockerode } = (await getContainerRuntimeClient()).container
-  const filters = { label: scope === 'orphans' ? [LABEL] : [`${LABEL}.run=${scope.run}`] }
-  const orphan = (labels: Record<string, string> | undefined) =>
-    scope !== 'orphans' || !alive(Number(labels?.[`${LABEL}.owner-pid`] ?? 0))
-  const containers = (await dockerode.listContainers({ all: true, filters }))
-    .filter((c) => orphan(c.Labels)).map((c) => c.Names[0]?.replace(/^\//, '') ?? c.Id)
-  const networks = (await dockerode.listNetworks({ filters }))
-    .filter((n) => orphan(n.Labels)).map((n) => n.Name)
-  if (scope !== 'orphans') {
-    return { containers, networks, taps: await tapDevices(scope.run), vms: (await qemuProcesses(scope.run)).map((q) => q.pid) }
-  }
+export function findLeftovers(scope: { run: string } | 'orphans' = { run: runId() }): Leftovers {
+  const filter = scope === 'orphans' ? LABEL : `${LABEL}.run=${scope.run}`
+  const orphan = (pid: string) => scope !== 'orphans' || !alive(Number(pid))
+  const listed = (kind: 'ps -a' | 'network ls') =>
+    lines(run('docker', [...kind.split(' '), '--filter', `label=${filter}`, '--format',
+      `${kind === 'ps -a' ? '{{.Names}}' : '{{.Name}}'} {{.Label "${LABEL}.owner-pid"}}`]))
+      .map((line) => line.split(' ')).filter(([, pid]) => orphan(pid ?? '')).map(([name]) => name!)
+  const qemus = qemuProcesses(scope === 'orphans' ? undefined : scope.run)
   // A VM is orphaned when its parent (the test run) is gone; a TAP when no live VM of its run uses it.
-  const qemus = await qemuProcesses()
-  const live = qemus.filter((q) => alive(q.ppid) && q.ppid !== 1)
-  const taps = (await tapDevices()).filter((tap) => !live.some((q) => tapName(q.run) === tap))
-  return { containers, networks, taps, vms: qemus.filter((q) => !live.includes(q)).map((q) => q.pid) }
+  const live = scope === 'orphans' ? qemus.filter((q) => q.ppid !== 1 && alive(q.ppid)) : []
+  return {
+    containers: listed('ps -a'),
+    networks: listed('network ls'),
+    vms: qemus.filter((q) => !live.includes(q)).map((q) => q.pid),
+    taps: tapDevices(scope === 'orphans' ? undefined : scope.run).filter((tap) => !live.some((q) => tapName(q.run) === tap)),
+    natRules: natRules(scope === 'orphans' ? undefined : scope.run)
+      .filter((rule) => orphan(/--comment lb-e2e-[0-9a-z]+-(\d+)/.exec(rule)?.[1] ?? '')),
+  }
 }
 
-export async function removeLeftovers(found: Leftovers): Promise<void> {
-  for (const pid of found.vms) process.kill(pid, 'SIGKILL')
-  const { dockerode } = (await getContainerRuntimeClient()).container
-  await Promise.all(found.containers.map((name) =>
-    dockerode.getContainer(name).remove({ force: true, v: true }).catch(() => undefined)))
-  for (const tap of found.taps) await execa('ip', ['link', 'delete', tap], { reject: false })
-  for (const name of found.networks) await dockerode.getNetwork(name).remove().catch(() => undefined)
+export function removeLeftovers(found: Leftovers): void {
+  for (const pid of found.vms) { try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ } }
+  if (found.containers.length) run('docker', ['rm', '-f', '-v', ...found.containers])
+  for (const tap of found.taps) run('ip', ['link', 'delete', tap])
+  for (const rule of found.natRules) run('iptables', ['-t', 'nat', ...rule.replace(/^-A /, '-D ').split(' ')])
+  if (found.networks.length) run('docker', ['network', 'rm', ...found.networks])
 }
 
 export function describeLeftovers(found: Leftovers): string {
@@ -51,34 +55,49 @@ export function describeLeftovers(found: Leftovers): string {
     found.networks.length && `networks: ${found.networks.join(', ')}`,
     found.taps.length && `TAP devices: ${found.taps.join(', ')}`,
     found.vms.length && `QEMU processes: ${found.vms.join(', ')}`,
+    found.natRules.length && `iptables nat rules: ${found.natRules.join('; ')}`,
   ].filter(Boolean)
   return parts.length ? parts.join('; ') : 'nothing'
 }
 
-/** Removes everything of this run; safe to call more than once. */
-export async function removeRun(run = runId()): Promise<Leftovers> {
-  const found = await findLeftovers({ run })
-  await removeLeftovers(found)
+/** Removes everything of this run; safe to call more than once. Returns what it removed. */
+export function removeRun(run = runId()): Leftovers {
+  const found = findLeftovers({ run })
+  removeLeftovers(found)
   return found
 }
 
 let installed = false
 
-/** On Ctrl-C or a CI cancel, remove this run's resources before exiting. */
+/** On Ctrl-C or a CI cancel, remove this run's resources before the process exits. */
 export function removeRunOnSignals(): void {
   if (installed) return
   installed = true
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    process.prependListener(signal, () => {
       say(`\n${signal}: removing this run's lab (run ${runId()}) …`)
-      const code = signal === 'SIGINT' ? 130 : 143
-      const hardStop = setTimeout(() => process.exit(code), 20_000)
-      removeRun().then(
-        (found) => say(`removed ${describeLeftovers(found)}`),
-        (error) => say(`cleanup failed: ${String(error)}; run \`npm run clean\``),
-      ).finally(() => { clearTimeout(hardStop); process.exit(code) })
+      try {
+        say(`removed ${describeLeftovers(removeRun())}`)
+      } catch (error) {
+        say(`cleanup failed: ${String(error)}; run \`npm run clean\``)
+      }
+      process.exitCode ??= signal === 'SIGINT' ? 130 : 143
+      // vitest exits on its own handler; a plain script would not, so make sure the process ends.
+      setTimeout(() => process.exit(), 100).unref()
     })
   }
+}
+
+export function tapName(run = runId()): string {
+  return `lb-e2e-t${run}`.slice(0, 15)
+}
+
+function run(file: string, args: string[]): string {
+  return execaSync(file, args, { reject: false, timeout: 60_000 }).stdout ?? ''
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean)
 }
 
 function alive(pid: number): boolean {
@@ -87,26 +106,20 @@ function alive(pid: number): boolean {
 }
 
 /** QEMU processes of the lab: started with `-name lb-e2e-<run>-…`. */
-async function qemuProcesses(run?: string): Promise<{ pid: number; ppid: number; run: string }[]> {
-  const { stdout } = await execa('pgrep', ['-a', '-f', `qemu-system.*-name ${LABEL}-${run ?? ''}`], { reject: false })
-  const found = []
-  for (const line of stdout.split('\n').filter(Boolean)) {
-    const pid = Number(line.split(' ')[0])
-    const name = new RegExp(`-name ${LABEL}-([0-9a-z]+)`).exec(line)?.[1]
-    const { stdout: ppid } = await execa('ps', ['-o', 'ppid=', '-p', String(pid)], { reject: false })
-    if (name) found.push({ pid, ppid: Number(ppid.trim()), run: name })
-  }
-  return found
+function qemuProcesses(runFilter?: string): { pid: number; ppid: number; run: string }[] {
+  return lines(run('ps', ['-eo', 'pid=,ppid=,args=']))
+    .map((line) => /^(\d+)\s+(\d+)\s+\S*qemu-system\S*\s.*-name lb-e2e-([0-9a-z]+)-/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && (runFilter === undefined || m[3] === runFilter))
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), run: m[3]! }))
 }
 
-/** TAP devices are named `lb-e2e-t<run>` (15 characters at most, so the run id is their tail). */
-async function tapDevices(run?: string): Promise<string[]> {
-  const { stdout } = await execa('ip', ['-o', 'link', 'show'], { reject: false })
-  return [...stdout.matchAll(/^\d+: (lb-e2e-t[0-9a-z]*)[:@]/gm)]
+/** TAP devices are named `lb-e2e-t<run>` (15 characters at most). */
+function tapDevices(runFilter?: string): string[] {
+  return [...run('ip', ['-o', 'link', 'show']).matchAll(/^\d+: (lb-e2e-t[0-9a-z]*)[:@]/gm)]
     .map((m) => m[1]!)
-    .filter((name) => run === undefined || name === tapName(run))
+    .filter((name) => runFilter === undefined || name === tapName(runFilter))
 }
 
-export function tapName(run = runId()): string {
-  return `lb-e2e-t${run}`.slice(0, 15)
+function natRules(runFilter?: string): string[] {
+  return lines(run('iptables', ['-t', 'nat', '-S', 'POSTROUTING'])).filter((l) => l.includes(`--comment ${LABEL}-${runFilter ?? ''}`))
 }

@@ -1,7 +1,7 @@
-// Removes leftovers of crashed runs — containers, networks, TAP devices, QEMU processes labelled
-// or named lb-e2e whose run is no longer alive — and nothing else.
+// Removes leftovers of crashed runs — containers, networks, TAP devices, QEMU processes and host
+// NAT rules labelled or named lb-e2e whose run is no longer alive — and nothing else.
 import { describeLeftovers, findLeftovers, removeLeftovers } from '../helpers/cleanup.ts'
 
-const found = await findLeftovers('orphans')
-await removeLeftovers(found)
+const found = findLeftovers('orphans')
+removeLeftovers(found)
 console.log(`removed: ${describeLeftovers(found)}`)

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { execa } from 'execa'
 import { LabError } from '../errors.ts'
-import { runId } from '../settings.ts'
+import { ownerPid, runId } from '../settings.ts'
 import type { CommandRunner } from './director.ts'
 
 export const localRunner: CommandRunner = {
@@ -24,7 +24,7 @@ const CONNTRACK = '/proc/sys/net/ipv4/vs/conntrack'
 export interface HostDirectorSetup { stop(): Promise<void> }
 
 export async function setUpHostDirector(opts: { bridge: string; vip: string }): Promise<HostDirectorSetup> {
-  const comment = `lb-e2e-${runId()}`
+  const comment = `lb-e2e-${runId()}-${ownerPid()}` // `npm run clean` keeps rules of live runs
   const rule = ['-m', 'ipvs', '--vaddr', opts.vip, '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE']
   const undo: (() => Promise<unknown>)[] = []
   const run = async (file: string, args: string[]) => {

@@ -1,6 +1,7 @@
 /** vitest globalSetup of the `lvs` project: one LVS lab (network, director, real servers) per run. */
 import type { TestProject } from 'vitest/node'
-import { removeRunOnSignals } from '../cleanup.ts'
+import { describeLeftovers, removeRun, removeRunOnSignals } from '../cleanup.ts'
+import { say } from '../progress.ts'
 import { type LvsLabInfo, startLvsLab } from './lvs.ts'
 
 declare module 'vitest' {
@@ -13,5 +14,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   removeRunOnSignals()
   const lab = await startLvsLab()
   project.provide('lvs', lab.info)
-  return () => lab.stop()
+  return async () => {
+    await lab.stop()
+    const missed = removeRun()
+    if (describeLeftovers(missed) !== 'nothing') say(`cleanup: the run's final sweep removed ${describeLeftovers(missed)}`)
+  }
 }
