@@ -2,8 +2,10 @@
  * Labs as vitest fixtures: a suite asks for what it needs by name (`async ({ lvs }) => …`) and
  * never wires containers itself. The same code that creates a lab tears it down.
  */
-import { inject, test as base } from 'vitest'
+import { afterAll, afterEach, beforeAll, inject, test as base } from 'vitest'
+import { LabError } from './errors.ts'
 import { LvsLab } from './labs/lvs.ts'
+import { TomcatLab, type TomcatLabOptions } from './labs/tomcat.ts'
 
 export const test = base
   // One attachment per test file to the LVS lab started by the project's globalSetup.
@@ -17,5 +19,18 @@ export const test = base
     onCleanup(() => lvsLab.reset())
     return lvsLab
   })
+
+/**
+ * A Tomcat lab for the enclosing describe block: started before its tests, restored after each
+ * (nodes running, cluster formed), removed at the end. Layouts and fixtures vary per block, which
+ * file-scoped fixtures cannot express, hence hooks.
+ */
+export function useTomcatLab(options: TomcatLabOptions): () => TomcatLab {
+  let lab: TomcatLab | undefined
+  beforeAll(async () => { lab = await TomcatLab.start(options) })
+  afterEach(async () => { await lab?.restore() })
+  afterAll(async () => { await lab?.stop() })
+  return () => lab ?? (() => { throw new LabError(`the Tomcat lab (${options.topology}) did not start`) })()
+}
 
 export { describe, expect } from 'vitest'

@@ -10,10 +10,14 @@ cd "$(dirname "$0")/.."
 started=$SECONDS
 say() { printf '▸ %s\n' "$*"; }
 
-# 1. Debian packages: Docker, QEMU for the director VM, debootstrap for the base image, and the
-#    tools the lab drives (ip, iptables). Node/npm only if the machine has none (npm ci then
-#    brings Node 24 as a dev dependency).
-packages=(docker.io qemu-system-x86 debootstrap cpio zstd iproute2 iptables procps ca-certificates)
+# 1. Debian packages: the tools the lab drives (ip, iptables), and only what this machine lacks:
+#    Docker (a runner with Docker's own packages keeps them: they conflict with docker.io), QEMU
+#    where the kernel has no IPVS (the director then runs in a VM), debootstrap where no
+#    LAB_BASE_IMAGE is given, Node/npm where there is none (npm ci then brings Node 24).
+packages=(iproute2 iptables procps ca-certificates)
+command -v dockerd >/dev/null || packages+=(docker.io)
+[ -e /proc/net/ip_vs ] || packages+=(qemu-system-x86)
+[ -n "${LAB_BASE_IMAGE:-}" ] || packages+=(debootstrap)
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
@@ -41,7 +45,7 @@ fi
 stamp=node_modules/.lb-e2e-lock.sha256
 if ! sha256sum --status -c "$stamp" 2>/dev/null; then
   say "npm ci"
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund --loglevel=error  # EBADENGINE: npm itself may run on an older Node
   sha256sum package-lock.json > "$stamp"
 fi
 node_modules/.bin/node --version | grep -q '^v24\.' || { echo "setup: node_modules/.bin/node is not Node 24" >&2; exit 1; }

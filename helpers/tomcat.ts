@@ -1,0 +1,114 @@
+/**
+ * A Tomcat 9 cluster node running ExSession, configured from a server.xml of fixtures/tomcat/ and
+ * the per-node values that file reads as system properties (${jvmRoute}, ${http.port},
+ * ${shutdown.port}). It has an address of its own on the lab network (multi-host layout) or shares
+ * the balancer's network namespace (the original single-host layout).
+ */
+import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
+import { type ContainerControl, controlContainer, withStaticAddress } from './containers.ts'
+import { fetchOnce } from './http.ts'
+import { imageTag } from './images.ts'
+import { labels, resourceName } from './settings.ts'
+import { until } from './wait.ts'
+
+export interface ClusterView {
+  node: string
+  clustered: boolean
+  localMember: string | null
+  members: string[]
+}
+
+export class TomcatNodeContainer extends GenericContainer {
+  readonly #route: string
+  #httpPort = 8080
+  #host: { network: string; address: string } | undefined
+  #namespaceOf: { id: string; address: string } | undefined
+
+  /** `route` is the node's jvmRoute (node01, node02): the session id suffix the balancer routes on. */
+  constructor(route: string) {
+    super(imageTag('tomcat'))
+    this.#route = route
+    this.withName(resourceName(route)).withLabels(labels()).withEnvironment({ JVM_ROUTE: route })
+  }
+
+  /** The server.xml under test, copied to conf/server.xml before Tomcat starts. */
+  withServerXml(file: string): this {
+    return this.withCopyFilesToContainer([{ source: file, target: '/opt/tomcat/conf/server.xml' }])
+  }
+
+  withPorts(http: number, shutdown: number): this {
+    this.#httpPort = http
+    return this.withEnvironment({ HTTP_PORT: String(http), SHUTDOWN_PORT: String(shutdown) })
+  }
+
+  /** Multi-host layout: its own fixed address on the lab network (kept across stop/start). */
+  onNetwork(network: string, address: string): this {
+    this.#host = { network, address }
+    return withStaticAddress(this, network, address)
+  }
+
+  /** Single-host layout: inside another container's network namespace, reached at its address. */
+  inNamespaceOf(container: { id: string; address: string }): this {
+    this.#namespaceOf = container
+    return this.withNetworkMode(`container:${container.id}`)
+  }
+
+  override async start(): Promise<StartedTomcatNode> {
+    const address = this.#host?.address ?? this.#namespaceOf?.address
+    if (!address) throw new Error(`TomcatNodeContainer ${this.#route}: call onNetwork() or inNamespaceOf() first`)
+    const started = await super.start()
+    const node = new StartedTomcatNode(started, this.#route, `http://${address}:${this.#httpPort}`, await controlContainer(started.getId()))
+    await node.untilServing()
+    return node
+  }
+}
+
+/**
+ * A running node. `shutdown()`, `kill()` and `startAgain()` can repeat (testcontainers' own
+ * `stop()` removes the container and happens once); the lab removes the container at the end.
+ */
+export class StartedTomcatNode extends AbstractStartedContainer {
+  readonly route: string
+  /** Where the node answers HTTP from the host: http://address:port */
+  readonly url: string
+  readonly #control: ContainerControl
+
+  constructor(started: StartedTestContainer, route: string, url: string, control: ContainerControl) {
+    super(started)
+    this.route = route
+    this.url = url
+    this.#control = control
+  }
+
+  /** Graceful: `docker stop` (SIGTERM); Tomcat shuts down, the peer keeps the sessions. */
+  async shutdown(): Promise<void> { await this.#control.stop(20) }
+
+  /** A crash: SIGKILL, no shutdown hooks; the peer notices through membership (dropTime). */
+  async kill(): Promise<void> { await this.#control.kill() }
+
+  /** Starts a stopped node again and waits until ExSession answers. */
+  async startAgain(): Promise<void> {
+    await this.#control.start()
+    await this.untilServing()
+  }
+
+  remove(): Promise<void> { return this.#control.remove() }
+
+  running(): Promise<boolean> { return this.#control.running() }
+
+  allLogs(): Promise<string> { return this.#control.logs() }
+
+  /** The cluster as this node sees it (ExSession's /cluster page, from Tomcat's JMX). */
+  async cluster(): Promise<ClusterView> {
+    const reply = await fetchOnce(`${this.url}/ExSession/cluster`, { timeoutMs: 3000 })
+    if (reply.status !== 200) throw new Error(`${this.route}: /ExSession/cluster answered ${reply.status}`)
+    return JSON.parse(reply.body) as ClusterView
+  }
+
+  /** Member addresses (host:port) this node currently sees. */
+  async members(): Promise<string[]> { return (await this.cluster()).members }
+
+  async untilServing(): Promise<void> {
+    await until(`Tomcat ${this.route} serving ExSession at ${this.url}`, () => this.cluster(), { timeoutMs: 90_000, intervalMs: 250 })
+  }
+}
