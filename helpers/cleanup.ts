@@ -69,10 +69,18 @@ export function removeRun(run = runId()): Leftovers {
 
 let installed = false
 
-/** On Ctrl-C or a CI cancel, remove this run's resources before the process exits. */
-export function removeRunOnSignals(): void {
+/**
+ * The run's guarantee, installed once in vitest's main process: on Ctrl-C or a CI cancel, remove
+ * this run's resources before the process exits; at a normal exit (after every lab's own
+ * teardown), sweep what a teardown missed and say so, since that is a bug to fix.
+ */
+export function removeRunOnExit(): void {
   if (installed) return
   installed = true
+  process.once('exit', () => {
+    const missed = removeRun()
+    if (describeLeftovers(missed) !== 'nothing') say(`cleanup: the run's final sweep removed ${describeLeftovers(missed)}`)
+  })
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.prependListener(signal, () => {
       say(`\n${signal}: removing this run's lab (run ${runId()}) …`)

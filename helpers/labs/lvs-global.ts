@@ -1,7 +1,6 @@
 /** vitest globalSetup of the `lvs` project: one LVS lab (network, director, real servers) per run. */
 import type { TestProject } from 'vitest/node'
-import { describeLeftovers, removeRun, removeRunOnSignals } from '../cleanup.ts'
-import { say } from '../progress.ts'
+import { removeRunOnExit } from '../cleanup.ts'
 import { type LvsLabInfo, startLvsLab } from './lvs.ts'
 
 declare module 'vitest' {
@@ -11,12 +10,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  removeRunOnSignals()
+  removeRunOnExit()
   const lab = await startLvsLab()
   project.provide('lvs', lab.info)
-  return async () => {
-    await lab.stop()
-    const missed = removeRun()
-    if (describeLeftovers(missed) !== 'nothing') say(`cleanup: the run's final sweep removed ${describeLeftovers(missed)}`)
-  }
+  return () => lab.stop()
 }

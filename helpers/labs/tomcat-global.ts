@@ -1,17 +1,12 @@
 /**
- * vitest globalSetup of the `tomcat` project: images confirmed once, Ctrl-C cleanup installed, and
- * a final sweep. The labs themselves are started per test file (helpers/fixtures.ts).
+ * vitest globalSetup of the `tomcat` project: images confirmed once and the run's cleanup guard
+ * installed. The labs themselves are started per test file (helpers/fixtures.ts).
  */
-import { describeLeftovers, removeRun, removeRunOnSignals } from '../cleanup.ts'
+import { removeRunOnExit } from '../cleanup.ts'
 import { ensureImage } from '../images.ts'
-import { say } from '../progress.ts'
 
-export default async function setup(): Promise<() => void> {
-  removeRunOnSignals()
+export default async function setup(): Promise<void> {
+  removeRunOnExit()
   await ensureImage('apache')
   await ensureImage('tomcat')
-  return () => {
-    const missed = removeRun()
-    if (describeLeftovers(missed) !== 'nothing') say(`cleanup: the run's final sweep removed ${describeLeftovers(missed)}`)
-  }
 }
