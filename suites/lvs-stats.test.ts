@@ -1,5 +1,6 @@
 // `ipvsadm -L -n --stats` must agree with the traffic sent: the kernel's own counters as evidence.
 import { describe, expect, test } from '../helpers/fixtures.ts'
+import { record } from '../helpers/figures.ts'
 import { tally } from '../helpers/tally.ts'
 
 const N = 10
@@ -8,10 +9,12 @@ describe('ipvsadm --stats counters (fixtures/ipvs/rr.rules)', () => {
   test(`after zeroing and exactly ${N} requests, Conns is ${N / 2} per real server and ${N} for the service`, async ({ lvs }) => {
     await lvs.apply('rr.rules')
     await lvs.director.zero(lvs.service)
+    const zeroed = await lvs.director.show('stats')
     const served = await lvs.fromHost(N)
     expect(tally(served)).toEqual({ 'node 1': N / 2, 'node 2': N / 2 })
 
     const { figures, text } = await lvs.statsAfter(N)
+    record({ kind: 'ipvs-stats', before: zeroed, after: text })
     expect(figures.totals.conns, text).toBe(N)
     expect(figures.servers.map((s) => s.conns), text).toEqual([N / 2, N / 2])
   })

@@ -2,6 +2,7 @@
 // suffix rewritten by JvmRouteBinderValve, creation time, attributes — is served by the survivor.
 import { describe, expect, test, useTomcatLab } from '../helpers/fixtures.ts'
 import { type ExSessionUser, type SessionPage, sessionKey } from '../helpers/exsession.ts'
+import { record } from '../helpers/figures.ts'
 import { TOPOLOGIES, type TomcatLab } from '../helpers/labs/tomcat.ts'
 
 /** A user with a session of a few requests and two attributes, stuck to one node. */
@@ -34,6 +35,7 @@ describe.each(TOPOLOGIES)('failover, %s layout (fixtures/tomcat/server.xml, fixt
     await lab().node(before.node).shutdown()
     const { page, gapMs, failures } = await lab().recover(user, since)
     await annotate(`${topology}: failover gap after docker stop ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
+    record({ kind: 'failover', topology, how: 'stop', config: 'default fixtures', gapMs, failures, before, after: page })
     expectSameSession(page, before, survivor, await user.cookie())
   })
 
@@ -44,6 +46,7 @@ describe.each(TOPOLOGIES)('failover, %s layout (fixtures/tomcat/server.xml, fixt
     await lab().node(before.node).kill()
     const { page, gapMs, failures } = await lab().recover(user, since)
     await annotate(`${topology}: failover gap after SIGKILL ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
+    record({ kind: 'failover', topology, how: 'kill', config: 'default fixtures', gapMs, failures, before, after: page })
     expectSameSession(page, before, survivor, await user.cookie())
   })
 

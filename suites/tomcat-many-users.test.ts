@@ -2,6 +2,7 @@
 // nodes; one node stops; every session is intact on the survivor.
 import { describe, expect, test, useTomcatLab } from '../helpers/fixtures.ts'
 import { type SessionPage, sessionKey } from '../helpers/exsession.ts'
+import { record } from '../helpers/figures.ts'
 import { tally } from '../helpers/tally.ts'
 
 const USERS = 200
@@ -28,6 +29,7 @@ describe('many users, multi-host layout', () => {
     expect(lost.length, `sessions lost:\n${report(lost)}`).toBe(0)
     expect(mixed.length, `sessions with another user's data:\n${report(mixed)}`).toBe(0)
     expect(new Set(after.map((p) => p.node))).toEqual(new Set(['node02']))
+    record({ kind: 'measure', name: `${USERS} sessions checked across a node stop`, value: (performance.now() - started) / 1000, unit: 's' })
     await annotate(`${USERS} users (${JSON.stringify(spread)}) checked in ${((performance.now() - started) / 1000).toFixed(1)} s`, 'figure')
   })
 })

@@ -3,6 +3,7 @@
 // 127.0.0.1:8180/8280. Its claim holds there; the default fixtures only add measured fixes.
 import { describe, expect, test, useTomcatLab } from '../helpers/fixtures.ts'
 import { sessionKey } from '../helpers/exsession.ts'
+import { record } from '../helpers/figures.ts'
 
 describe("the original post's configuration, single-host layout", () => {
   const lab = useTomcatLab({ topology: 'single-host', serverXml: 'tomcat/server-original.xml', balancer: 'httpd/balancer-original.conf' })
@@ -14,7 +15,8 @@ describe("the original post's configuration, single-host layout", () => {
     const survivor = lab().peer(before.node).route
     const since = performance.now()
     await lab().node(before.node).shutdown()
-    const { page: after, gapMs } = await lab().recover(user, since)
+    const { page: after, gapMs, failures } = await lab().recover(user, since)
+    record({ kind: 'failover', topology: 'single-host', how: 'stop', config: 'original post', gapMs, failures, before, after })
     await annotate(`original configuration, single-host: failover gap after docker stop ${(gapMs / 1000).toFixed(2)} s`, 'figure')
     const shown = `before: ${JSON.stringify(before)}\nafter: ${JSON.stringify(after)}`
     expect(after.node, shown).toBe(survivor)

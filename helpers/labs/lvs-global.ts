@@ -1,6 +1,7 @@
 /** vitest globalSetup of the `lvs` project: one LVS lab (network, director, real servers) per run. */
 import type { TestProject } from 'vitest/node'
 import { removeRunOnExit } from '../cleanup.ts'
+import { record, resetFigures } from '../figures.ts'
 import { type LvsLabInfo, startLvsLab } from './lvs.ts'
 
 declare module 'vitest' {
@@ -11,7 +12,9 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   removeRunOnExit()
+  resetFigures()
   const lab = await startLvsLab()
+  record({ kind: 'ipvs-backend', backend: lab.info.director.backend, reason: lab.info.director.reason })
   project.provide('lvs', lab.info)
   return () => lab.stop()
 }

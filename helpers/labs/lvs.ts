@@ -18,6 +18,8 @@ import { createLabNetwork } from '../network.ts'
 import { step } from '../progress.ts'
 import { type RealServerInfo, RealServerContainer, servedBy, untilServing } from '../realserver.ts'
 import { fixturesDir } from '../settings.ts'
+import { record } from '../figures.ts'
+import { tally } from '../tally.ts'
 import { until } from '../wait.ts'
 
 export interface LvsLabInfo {
@@ -97,6 +99,7 @@ export class LvsLab {
   /** The virtual service of the rules files: TCP VIP:80. */
   readonly service: ServiceKey
   readonly #client: ContainerControl
+  #scheduler = 'unknown'
 
   private constructor(info: LvsLabInfo, director: Director, client: ContainerControl) {
     this.info = info
@@ -128,7 +131,10 @@ export class LvsLab {
   }
 
   async apply(file: string): Promise<void> {
-    await this.director.apply(await this.rules(file))
+    const rules = await this.rules(file)
+    await this.director.apply(rules)
+    const added = rules.find((r) => r.op === 'add-service')
+    if (added?.op === 'add-service') this.#scheduler = `${added.service.scheduler}${added.service.persistence ? ` -p ${added.service.persistence}` : ''} (${file})`
   }
 
   /** The real servers of the lab's service as the director reports them, by node label. */
@@ -162,6 +168,7 @@ export class LvsLab {
         served.push('failed')
       }
     }
+    record({ kind: 'distribution', scheduler: this.#scheduler, source: 'host', served, counts: tally(served) })
     return served
   }
 
@@ -170,7 +177,9 @@ export class LvsLab {
     const iface = source ? `--interface ${source}` : ''
     const out = await this.#client.execOk(['sh', '-c',
       `for i in $(seq ${count}); do curl -s -m ${timeoutS} ${iface} http://${this.vip}/ || echo failed; done`])
-    return out.split('\n').filter(Boolean).map((line) => (line === 'failed' ? 'failed' : servedBy(line)))
+    const served = out.split('\n').filter(Boolean).map((line) => (line === 'failed' ? 'failed' : servedBy(line)))
+    record({ kind: 'distribution', scheduler: this.#scheduler, source: `client ${source ?? this.info.client.address}`, served, counts: tally(served) })
+    return served
   }
 
   /** After each test: remove its services, restart stopped nodes, take the VIP off their loopbacks. */

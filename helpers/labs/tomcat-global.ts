@@ -3,10 +3,12 @@
  * installed. The labs themselves are started per test file (helpers/fixtures.ts).
  */
 import { removeRunOnExit } from '../cleanup.ts'
+import { resetFigures } from '../figures.ts'
 import { ensureImage } from '../images.ts'
 
 export default async function setup(): Promise<void> {
   removeRunOnExit()
+  resetFigures()
   await ensureImage('apache')
   await ensureImage('tomcat')
 }
