@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
-// Labs are expensive and share the machine's two cores: test files run one after another, and a
-// lab is shared by the tests of a project (LVS) or of a file (Tomcat). Hooks get long timeouts
-// because they build images and boot the director VM; tests bound their own request loops.
+// Labs are expensive and share the machine's two cores: test files run one after another, and labs
+// are shared: the LVS lab by the whole project, Tomcat labs by the files of a worker. Hooks and
+// tests get long timeouts because they build images, boot the director VM and start labs; tests
+// bound their own request loops.
 export default defineConfig({
   test: {
     fileParallelism: false,
@@ -18,7 +19,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'tomcat', include: ['suites/tomcat-*.test.ts', 'suites/balancer-*.test.ts'], globalSetup: ['helpers/labs/tomcat-global.ts'] },
+        // One worker without isolation, so the Tomcat labs (tomcatLabs fixture) are shared by its files.
+        test: {
+          name: 'tomcat', include: ['suites/tomcat-*.test.ts', 'suites/balancer-*.test.ts'],
+          globalSetup: ['helpers/labs/tomcat-global.ts'], isolate: false,
+        },
       },
     ],
   },

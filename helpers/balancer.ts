@@ -29,12 +29,15 @@ export class BalancerContainer extends GenericContainer {
   readonly #members: Record<string, string>
   #address = ''
 
-  /** `conf`: path of a balancer configuration file; `members`: NODE01_ADDR… values it refers to. */
-  constructor(conf: string, members: Record<string, string>) {
+  /**
+   * `conf`: path of a balancer configuration file; `members`: NODE01_ADDR… values it refers to;
+   * `lab`: the lab it belongs to, so several labs can run side by side.
+   */
+  constructor(conf: string, members: Record<string, string>, lab: string) {
     super(imageTag('apache'))
     this.#conf = conf
     this.#members = members
-    this.withName(resourceName('balancer')).withLabels(labels()).withEnvironment(members)
+    this.withName(resourceName(`${lab}-balancer`)).withLabels(labels()).withEnvironment(members)
       .withCopyFilesToContainer([{ source: conf, target: CONF_TARGET }])
   }
 

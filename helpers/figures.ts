@@ -23,6 +23,12 @@ export type Figure =
   | { kind: 'finding'; severity: 'info' | 'warning'; message: string }
   /** Anything else measured, with its unit. */
   | { kind: 'measure'; name: string; value: number; unit: string }
+  /**
+   * Every request of a load test across a disruption: `t` ms since the load started, who served it
+   * (null: no answer), its HTTP status (null: none), latency, the user that sent it; `disruptionAt`
+   * is when the node was stopped or killed, in the same ms.
+   */
+  | { kind: 'load-timeline'; topology: string; how: 'stop' | 'kill'; events: { t: number; node: string | null; status: number | null; latencyMs: number; user: number }[]; disruptionAt: number }
 
 let reset = false
 

@@ -55,7 +55,7 @@ export async function createLabNetwork(purpose: string): Promise<LabNetwork> {
         remove: async () => { await network.remove().catch(ignoreMissing) },
       }
     } catch (error) {
-      if (/overlap|in use|already exists/i.test(String(error))) continue
+      if (/overlap/i.test(String(error))) continue // another network holds this /24: try the next
       throw new LabError(`docker network create ${name} (${subnet}/24) failed: ${String(error)}`, { cause: error })
     }
   }

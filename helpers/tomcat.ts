@@ -24,11 +24,14 @@ export class TomcatNodeContainer extends GenericContainer {
   #host: { network: string; address: string } | undefined
   #namespaceOf: { id: string; address: string } | undefined
 
-  /** `route` is the node's jvmRoute (node01, node02): the session id suffix the balancer routes on. */
-  constructor(route: string) {
+  /**
+   * `route` is the node's jvmRoute (node01, node02): the session id suffix the balancer routes on.
+   * `lab` names the lab it belongs to, so several labs can run side by side.
+   */
+  constructor(route: string, lab: string) {
     super(imageTag('tomcat'))
     this.#route = route
-    this.withName(resourceName(route)).withLabels(labels()).withEnvironment({ JVM_ROUTE: route })
+    this.withName(resourceName(`${lab}-${route}`)).withLabels(labels()).withEnvironment({ JVM_ROUTE: route })
   }
 
   /** The server.xml under test, copied to conf/server.xml before Tomcat starts. */

@@ -1,14 +1,15 @@
 // mod_proxy_balancer with route=node01|node02 and stickysession=JSESSIONID|jsessionid: a user
 // stays on the node whose jvmRoute ends their session id.
-import { describe, expect, test, useTomcatLab } from '../helpers/fixtures.ts'
+import { describe, expect, test } from '../helpers/fixtures.ts'
 import { TOPOLOGIES } from '../helpers/labs/tomcat.ts'
 import { routeOf } from '../helpers/exsession.ts'
 
 describe.each(TOPOLOGIES)('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.conf)', (topology) => {
-  const lab = useTomcatLab({ topology })
+  const config = { topology }
 
-  test("a new user's session id ends in the serving node's route, and 20 more requests stay there", async () => {
-    const user = lab().user()
+  test("a new user's session id ends in the serving node's route, and 20 more requests stay there", async ({ tomcatLabs }) => {
+    const lab = await tomcatLabs.get(config)
+    const user = lab.user()
     const first = await user.visit()
     expect(first.isNew).toBe(true)
     expect(['node01', 'node02']).toContain(first.node)
@@ -24,12 +25,13 @@ describe.each(TOPOLOGIES)('sticky sessions, %s layout (fixtures/httpd/balancer-s
 
   // byrequests counts sticky requests too, so after one busy user new users go to the other node
   // until the counts even out: within 40 new users one must land there.
-  test('other new users can land on the other node', async () => {
-    const first = await lab().user().visit()
-    const other = lab().peer(first.node).route
+  test('other new users can land on the other node', async ({ tomcatLabs }) => {
+    const lab = await tomcatLabs.get(config)
+    const first = await lab.user().visit()
+    const other = lab.peer(first.node).route
     const others: string[] = []
-    while (others.length < 40 && !others.includes(other)) others.push((await lab().user().visit()).node)
-    const workers = JSON.stringify(await lab().balancer.workers())
+    while (others.length < 40 && !others.includes(other)) others.push((await lab.user().visit()).node)
+    const workers = JSON.stringify(await lab.balancer.workers())
     expect(others, `first user on ${first.node}, then: ${others.join(', ')}; balancer workers: ${workers}`).toContain(other)
   })
 })

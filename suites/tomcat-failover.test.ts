@@ -1,6 +1,6 @@
 // The post's claim: stop the node a user is stuck to, and the same session — id with its route
 // suffix rewritten by JvmRouteBinderValve, creation time, attributes — is served by the survivor.
-import { describe, expect, test, useTomcatLab } from '../helpers/fixtures.ts'
+import { describe, expect, test } from '../helpers/fixtures.ts'
 import { type ExSessionUser, type SessionPage, sessionKey } from '../helpers/exsession.ts'
 import { record } from '../helpers/figures.ts'
 import { TOPOLOGIES, type TomcatLab } from '../helpers/labs/tomcat.ts'
@@ -26,43 +26,46 @@ function expectSameSession(after: SessionPage, before: SessionPage, survivor: st
 }
 
 describe.each(TOPOLOGIES)('failover, %s layout (fixtures/tomcat/server.xml, fixtures/httpd/balancer-sticky.conf)', (topology) => {
-  const lab = useTomcatLab({ topology })
+  const config = { topology }
 
-  test('session survives a graceful stop of its sticky node', async ({ annotate }) => {
-    const { user, before } = await userWithSession(lab())
-    const survivor = lab().peer(before.node).route
+  test('session survives a graceful stop of its sticky node', async ({ tomcatLabs, annotate }) => {
+    const lab = await tomcatLabs.get(config)
+    const { user, before } = await userWithSession(lab)
+    const survivor = lab.peer(before.node).route
     const since = performance.now()
-    await lab().node(before.node).shutdown()
-    const { page, gapMs, failures } = await lab().recover(user, since)
+    await lab.node(before.node).shutdown()
+    const { page, gapMs, failures } = await lab.recover(user, since)
     await annotate(`${topology}: failover gap after docker stop ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
     record({ kind: 'failover', topology, how: 'stop', config: 'default fixtures', gapMs, failures, before, after: page })
     expectSameSession(page, before, survivor, await user.cookie())
   })
 
-  test('session survives a SIGKILL of its sticky node', async ({ annotate }) => {
-    const { user, before } = await userWithSession(lab())
-    const survivor = lab().peer(before.node).route
+  test('session survives a SIGKILL of its sticky node', async ({ tomcatLabs, annotate }) => {
+    const lab = await tomcatLabs.get(config)
+    const { user, before } = await userWithSession(lab)
+    const survivor = lab.peer(before.node).route
     const since = performance.now()
-    await lab().node(before.node).kill()
-    const { page, gapMs, failures } = await lab().recover(user, since)
+    await lab.node(before.node).kill()
+    const { page, gapMs, failures } = await lab.recover(user, since)
     await annotate(`${topology}: failover gap after SIGKILL ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
     record({ kind: 'failover', topology, how: 'kill', config: 'default fixtures', gapMs, failures, before, after: page })
     expectSameSession(page, before, survivor, await user.cookie())
   })
 
-  test('failback: the stopped node rejoins, receives the sessions, and carries them when the other stops', async () => {
-    const { user, before } = await userWithSession(lab())
-    const first = lab().node(before.node)
-    const second = lab().peer(before.node)
+  test('failback: the stopped node rejoins, receives the sessions, and carries them when the other stops', async ({ tomcatLabs }) => {
+    const lab = await tomcatLabs.get(config)
+    const { user, before } = await userWithSession(lab)
+    const first = lab.node(before.node)
+    const second = lab.peer(before.node)
 
     await first.shutdown()
-    const onSecond = (await lab().recover(user, performance.now())).page
+    const onSecond = (await lab.recover(user, performance.now())).page
     expectSameSession(onSecond, before, second.route, await user.cookie())
 
     await first.startAgain()
-    await lab().untilClustered() // DeltaManager state transfer happens as the node joins
+    await lab.untilClustered() // DeltaManager state transfer happens as the node joins
     await second.shutdown()
-    const back = (await lab().recover(user, performance.now())).page
+    const back = (await lab.recover(user, performance.now())).page
     expectSameSession(back, onSecond, first.route, await user.cookie())
   })
 })

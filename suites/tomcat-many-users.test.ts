@@ -1,6 +1,7 @@
 // Replication at a (small) scale: 200 users, each with an attribute of their own, spread over both
 // nodes; one node stops; every session is intact on the survivor.
-import { describe, expect, test, useTomcatLab } from '../helpers/fixtures.ts'
+import { describe, expect, test } from '../helpers/fixtures.ts'
+import type { TomcatLabOptions } from '../helpers/labs/tomcat.ts'
 import { type SessionPage, sessionKey } from '../helpers/exsession.ts'
 import { record } from '../helpers/figures.ts'
 import { tally } from '../helpers/tally.ts'
@@ -8,18 +9,19 @@ import { tally } from '../helpers/tally.ts'
 const USERS = 200
 
 describe('many users, multi-host layout', () => {
-  const lab = useTomcatLab({ topology: 'multi-host' })
+  const config: TomcatLabOptions = { topology: 'multi-host' }
 
-  test(`${USERS} sessions over both nodes, one node stops: 0 lost, 0 mixed up`, async ({ annotate }) => {
+  test(`${USERS} sessions over both nodes, one node stops: 0 lost, 0 mixed up`, async ({ tomcatLabs, annotate }) => {
+    const lab = await tomcatLabs.get(config)
     const started = performance.now()
-    const users = Array.from({ length: USERS }, () => lab().user())
+    const users = Array.from({ length: USERS }, () => lab.user())
     const before: SessionPage[] = []
     for (const [i, user] of users.entries()) before.push(await user.visit({ name: 'owner', value: `user-${i}` }))
     const spread = tally(before.map((p) => p.node))
     expect(Object.keys(spread).sort(), JSON.stringify(spread)).toEqual(['node01', 'node02'])
 
-    await lab().node('node01').shutdown()
-    await lab().recover(users[0]!, performance.now()) // the balancer has noticed
+    await lab.node('node01').shutdown()
+    await lab.recover(users[0]!, performance.now()) // the balancer has noticed
     const after: SessionPage[] = []
     for (const user of users) after.push(await user.visit())
 

@@ -45,6 +45,8 @@ export interface Recovery {
   failures: string[]
 }
 
+let labsStarted = 0
+
 export class TomcatLab {
   readonly options: Required<TomcatLabOptions>
   readonly network: LabNetwork
@@ -66,7 +68,8 @@ export class TomcatLab {
     const opts = { serverXml: 'tomcat/server.xml', balancer: 'httpd/balancer-sticky.conf', ...options }
     await Promise.all([ensureImage('apache'), ensureImage('tomcat')])
     const title = `Tomcat lab (${opts.topology}, ${opts.serverXml}, ${opts.balancer})`
-    const network = await createLabNetwork(`tc-${opts.topology === 'single-host' ? 'single' : 'multi'}`)
+    const name = `tc${++labsStarted}`
+    const network = await createLabNetwork(name)
     const started: { remove(): Promise<void> }[] = []
     try {
       return await step(title, async () => {
@@ -76,11 +79,11 @@ export class TomcatLab {
         const members = Object.fromEntries(ROUTES.flatMap((r) => [
           [`${r.toUpperCase()}_ADDR`, nodeAddress(r)], [`${r.toUpperCase()}_PORT`, String(ports[r].http)],
         ]))
-        const balancer = await new BalancerContainer(path.join(fixturesDir, opts.balancer), members)
+        const balancer = await new BalancerContainer(path.join(fixturesDir, opts.balancer), members, name)
           .onNetwork(network.name, network.address(140)).start()
         started.push(balancer)
         const startNode = async (route: Route) => {
-          const container = new TomcatNodeContainer(route)
+          const container = new TomcatNodeContainer(route, name)
             .withServerXml(path.join(fixturesDir, opts.serverXml))
             .withPorts(ports[route].http, ports[route].shutdown)
           const node = await (single
@@ -167,4 +170,33 @@ async function untilClustered(nodes: StartedTomcatNode[], timeoutMs = 60_000): P
       }
     }
   }, { timeoutMs, intervalMs: 250 })
+}
+
+/**
+ * Tomcat labs shared by every test file of a worker (the `tomcatLabs` fixture): one per distinct
+ * configuration, started on first use, handed out healthy (nodes running, cluster formed), and
+ * removed when the worker ends. Starting a lab takes ~10 s; most suites use the same two.
+ */
+export class TomcatLabPool {
+  readonly #labs = new Map<string, Promise<TomcatLab>>()
+
+  /** A lab of this configuration, every node running and the cluster formed. */
+  async get(options: TomcatLabOptions): Promise<TomcatLab> {
+    const key = JSON.stringify([options.topology, options.serverXml ?? '', options.balancer ?? ''])
+    let pending = this.#labs.get(key)
+    if (!pending) {
+      pending = TomcatLab.start(options)
+      this.#labs.set(key, pending)
+      pending.catch(() => this.#labs.delete(key)) // a failed start is retried by the next user
+    }
+    const lab = await pending
+    await lab.restore()
+    return lab
+  }
+
+  async stopAll(): Promise<void> {
+    const labs = await Promise.allSettled(this.#labs.values())
+    this.#labs.clear()
+    for (const lab of labs) if (lab.status === 'fulfilled') await lab.value.stop()
+  }
 }
