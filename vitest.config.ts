@@ -10,7 +10,7 @@ export default defineConfig({
     hookTimeout: 10 * 60_000,
     testTimeout: 3 * 60_000,
     teardownTimeout: 2 * 60_000,
-    reporters: ['default', ['junit', { outputFile: 'reports/junit.xml' }]],
+    reporters: ['default', ['junit', { outputFile: 'reports/junit.xml' }], './helpers/report/reporter.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['suites/unit/**/*.test.ts'] } },
       {

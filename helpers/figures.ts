@@ -30,12 +30,14 @@ export type Figure =
    */
   | { kind: 'load-timeline'; topology: string; how: 'stop' | 'kill'; events: { t: number; node: string | null; status: number | null; latencyMs: number; user: number }[]; disruptionAt: number }
 
-let reset = false
+// vitest loads each project's globalSetup with its own copy of this module: the guard is per process.
+const RESET = Symbol.for('lb-e2e.figures.reset')
 
 /** Starts this run's figures afresh (once per process: vitest's main process, or a script). */
 export function resetFigures(): void {
-  if (reset) return
-  reset = true
+  const state = globalThis as { [RESET]?: boolean }
+  if (state[RESET]) return
+  state[RESET] = true
   mkdirSync(path.dirname(FIGURES_FILE), { recursive: true })
   writeFileSync(FIGURES_FILE, '')
 }

@@ -1,6 +1,7 @@
 // LVS-DR (-g): the director forwards frames unchanged; real servers hold the VIP on their loopback
 // and answer the client directly, so the director sees requests but never replies.
 import { describe, expect, test } from '../helpers/fixtures.ts'
+import { record } from '../helpers/figures.ts'
 import { alternates, tally } from '../helpers/tally.ts'
 
 describe('direct routing (fixtures/ipvs/direct-routing.rules)', () => {
@@ -9,12 +10,13 @@ describe('direct routing (fixtures/ipvs/direct-routing.rules)', () => {
       await (await lvs.container(node)).execOk(['ip', 'addr', 'add', `${lvs.vip}/32`, 'dev', 'lo'])
     }
     await lvs.apply('direct-routing.rules')
-    await lvs.director.zero(lvs.service)
+    const zeroed = await lvs.zeroCounters()
     const served = await lvs.fromHost(10)
     expect(tally(served), served.join(', ')).toEqual({ 'node 1': 5, 'node 2': 5 })
     expect(alternates(served), served.join(', ')).toBe(true)
 
     const { figures, text } = await lvs.statsAfter(10)
+    record({ kind: 'ipvs-stats', before: zeroed, after: text })
     expect(figures.totals.conns, text).toBe(10)
     expect(figures.totals.inPkts, text).toBeGreaterThan(0)
     expect(figures.totals.outPkts, `replies must not pass the director in DR mode\n${text}`).toBe(0)

@@ -2,15 +2,18 @@
 // what IPVS alone does when a real server dies (nothing: that is what health checking is for).
 import { describe, expect, test } from '../helpers/fixtures.ts'
 import { holdConnection } from '../helpers/http.ts'
+import { record } from '../helpers/figures.ts'
 import { alternates, tally } from '../helpers/tally.ts'
 
 describe('operations on real servers (fixtures/ipvs/rr.rules)', () => {
   test('weight 0 drains a node: no new connections reach it, an existing one still finishes', async ({ lvs }) => {
     await lvs.apply('rr.rules')
+    await lvs.untilNoActiveConnections()
     const held = await holdConnection(lvs.vip)
     try {
       const rows = await lvs.servers()
       const draining = Object.keys(rows).find((node) => rows[node]!.activeConns === 1)!
+      expect(draining, `the held connection shows as active:\n${await lvs.director.show()}`).toBeDefined()
       const other = draining === 'node 1' ? 'node 2' : 'node 1'
       await lvs.director.editServer(lvs.service, { address: lvs.node(draining).address, port: 80, forward: 'masq', weight: 0 })
       expect((await lvs.servers())[draining]!.weight).toBe(0)
@@ -39,11 +42,15 @@ describe('operations on real servers (fixtures/ipvs/rr.rules)', () => {
     expect(alternates(served), served.join(', ')).toBe(true)
   })
 
+  // node3 is the victim: the half-open connections it leaves count as active on the director for
+  // the SYN_RECV timeout (60 s), which would skew tests that weigh connections on node1/node2.
   test('a stopped real server keeps its share of connections, and those fail: IPVS alone has no health check', async ({ lvs }) => {
     await lvs.apply('rr.rules')
-    await (await lvs.container('node2')).stop(2)
-    const served = await lvs.fromHost(10, 2000)
-    expect(tally(served), `with node2 stopped: ${served.join(', ')}`).toEqual({ 'node 1': 5, failed: 5 })
-    expect((await lvs.servers())['node 2'], 'the director still lists the dead node').toMatchObject({ weight: 1 })
+    await lvs.director.addServer(lvs.service, { address: lvs.node('node3').address, port: 80, forward: 'masq', weight: 1 })
+    await (await lvs.container('node3')).stop(2)
+    const served = await lvs.fromHost(9, 2000)
+    expect(tally(served), `with node3 stopped: ${served.join(', ')}`).toEqual({ 'node 1': 3, 'node 2': 3, failed: 3 })
+    expect((await lvs.servers())['node 3'], 'the director still lists the dead node').toMatchObject({ weight: 1 })
+    record({ kind: 'finding', severity: 'info', message: `IPVS has no health check: with node3 stopped, ${tally(served).failed} of ${served.length} new connections were still sent to it and failed; pair IPVS with a health checker (keepalived, ldirectord) or remove dead real servers.` })
   })
 })

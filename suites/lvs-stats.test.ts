@@ -8,8 +8,7 @@ const N = 10
 describe('ipvsadm --stats counters (fixtures/ipvs/rr.rules)', () => {
   test(`after zeroing and exactly ${N} requests, Conns is ${N / 2} per real server and ${N} for the service`, async ({ lvs }) => {
     await lvs.apply('rr.rules')
-    await lvs.director.zero(lvs.service)
-    const zeroed = await lvs.director.show('stats')
+    const zeroed = await lvs.zeroCounters()
     const served = await lvs.fromHost(N)
     expect(tally(served)).toEqual({ 'node 1': N / 2, 'node 2': N / 2 })
 
@@ -21,7 +20,7 @@ describe('ipvsadm --stats counters (fixtures/ipvs/rr.rules)', () => {
 
   test('packets and bytes are counted both ways per real server, and the service row is their sum', async ({ lvs }) => {
     await lvs.apply('rr.rules')
-    await lvs.director.zero(lvs.service)
+    await lvs.zeroCounters()
     await lvs.fromHost(N)
     const { figures, text } = await lvs.statsAfter(N)
     const counters = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const

@@ -1,6 +1,7 @@
 // Two Tomcat nodes find each other over multicast (McastService 228.0.0.4:45564) and form the
 // replication cluster the post's server.xml describes.
 import { describe, expect, test } from '../helpers/fixtures.ts'
+import { record } from '../helpers/figures.ts'
 import { TOPOLOGIES } from '../helpers/labs/tomcat.ts'
 
 describe.each(TOPOLOGIES)('cluster formation, %s layout (fixtures/tomcat/server.xml)', (topology) => {
@@ -12,6 +13,7 @@ describe.each(TOPOLOGIES)('cluster formation, %s layout (fixtures/tomcat/server.
     expect(a.clustered && b.clustered, JSON.stringify([a, b])).toBe(true)
     expect(a.members, JSON.stringify([a, b])).toEqual([b.localMember])
     expect(b.members, JSON.stringify([a, b])).toEqual([a.localMember])
+    record({ kind: 'measure', name: `${topology}: cluster formed after node02 started`, value: lab.formationMs / 1000, unit: 's' })
     await annotate(`cluster formed ${(lab.formationMs / 1000).toFixed(1)} s after node02 was started`, 'figure')
     expect(lab.formationMs, 'membership within 30 s of the second node starting').toBeLessThan(30_000)
   })

@@ -144,6 +144,42 @@ export class LvsLab {
     return Object.fromEntries(service.servers.map((row) => [this.#label(row.address), row]))
   }
 
+  /**
+   * Waits until no real server of the lab's service has an active connection. Real servers
+   * re-added under the same VIP keep their connection counts (IPVS reuses them from its trash),
+   * and a half-open connection to a dead server counts as active until its SYN_RECV timeout
+   * (60 s), so a test that weighs connections starts from here.
+   */
+  async untilNoActiveConnections(): Promise<void> {
+    await until('no active connections on the real servers', async () => {
+      const rows = await this.servers()
+      if (Object.values(rows).some((row) => row.activeConns > 0)) throw new Error(await this.director.show())
+    }, { timeoutMs: 75_000, intervalMs: 250 })
+  }
+
+  /**
+   * Zeroes the service's counters and returns the zeroed `--stats` text once they have stayed at
+   * zero for a full estimator period. The kernel folds per-CPU counts into what ipvsadm shows every
+   * 2 s, and real servers re-added under the VIP keep the counts of earlier services: a fold that
+   * lands after the zero would be counted as this test's traffic, so such a zero is redone.
+   */
+  async zeroCounters(): Promise<string> {
+    await this.director.zero(this.service)
+    let zeroedAt = performance.now()
+    return until('ipvsadm --stats staying at zero for 2 s', async () => {
+      const text = await this.director.show('stats')
+      const figures = parseStats(text).find((s) => serviceId(s) === serviceId(this.service))
+      const all = figures ? [figures.totals, ...figures.servers] : []
+      if (all.some((c) => c.conns || c.inPkts || c.outPkts || c.inBytes || c.outBytes)) {
+        await this.director.zero(this.service)
+        zeroedAt = performance.now()
+        throw new Error(`late counts folded in after zeroing; zeroed again:\n${text}`)
+      }
+      if (performance.now() - zeroedAt < 2_100) throw new Error('waiting for one estimator period')
+      return text
+    }, { timeoutMs: 20_000, intervalMs: 300 })
+  }
+
   /** Counters of the lab's service, once they show at least `conns` connections (they lag ~2 s). */
   async statsAfter(conns: number): Promise<{ figures: ServiceFigures<Counters>; text: string }> {
     return until(`ipvsadm --stats showing ${conns} connections`, async () => {

@@ -109,7 +109,6 @@ function decode(text: string): string {
 
 /** The first non-empty line, without ANSI colours, at most 300 characters. */
 export function firstLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const line = text.replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).find(Boolean) ?? ''
   return line.length > 300 ? `${line.slice(0, 299)}…` : line
 }
@@ -277,11 +276,15 @@ export interface TimelineView {
   disruptionAt: number
   events: FigureOf<'load-timeline'>['events']
   requests: number
-  /** No answer, or an HTTP status other than 2xx/3xx. */
+  /** No answer, or an HTTP status of 400 or more. */
   failed: number
   nodes: string[]
-  /** From the disruption to the first good answer after the last failure that followed it (0: none failed). */
-  recoveryMs: number
+  users: number
+  /**
+   * The longest any user waited: from the disruption to the end of that user's first good answer to a
+   * request sent at or after it (Infinity: a user never got one).
+   */
+  worstWaitMs: number
   p50LatencyMs: number
   p99LatencyMs: number
   maxLatencyMs: number
@@ -294,15 +297,16 @@ export function timelines(data: ReportData): TimelineView[] {
     const events = [...f.events].sort((a, b) => a.t - b.t)
     const latencies = events.map((e) => e.latencyMs).sort((a, b) => a - b)
     const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : 0)
-    const afterDisruption = events.filter((e) => e.t >= f.disruptionAt)
-    const lastFailure = afterDisruption.findLastIndex(isFailure)
-    const recovered = lastFailure >= 0 ? afterDisruption.slice(lastFailure + 1).find((e) => !isFailure(e)) : undefined
-    const recoveryMs = lastFailure < 0 ? 0 : recovered ? recovered.t - f.disruptionAt : Number.POSITIVE_INFINITY
+    const users = [...new Set(events.map((e) => e.user))]
+    const waits = users.map((user) => {
+      const good = events.find((e) => e.user === user && e.t >= f.disruptionAt && !isFailure(e))
+      return good ? good.t + good.latencyMs - f.disruptionAt : Number.POSITIVE_INFINITY
+    })
     return {
       topology: f.topology, how: f.how, test: f.test, disruptionAt: f.disruptionAt, events,
       requests: events.length, failed: events.filter(isFailure).length,
-      nodes: sortNodes(events.map((e) => e.node).filter((n): n is string => n !== null)),
-      recoveryMs, p50LatencyMs: pct(50), p99LatencyMs: pct(99), maxLatencyMs: latencies.at(-1) ?? 0,
+      nodes: sortNodes(events.map((e) => e.node).filter((n): n is string => n !== null)), users: users.length,
+      worstWaitMs: waits.length ? Math.max(...waits) : 0, p50LatencyMs: pct(50), p99LatencyMs: pct(99), maxLatencyMs: latencies.at(-1) ?? 0,
     }
   })
 }
@@ -326,6 +330,7 @@ export function seconds(ms: number, digits = 2): string {
 }
 
 export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
   const s = Math.round(ms / 1000)
   if (s < 60) return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${s} s`
   const m = Math.floor(s / 60)
