@@ -30,7 +30,20 @@ export interface LvsLabInfo {
   client: { id: string; address: string; sources: string[] }
 }
 
-export interface StartedLvsLab { info: LvsLabInfo; stop(): Promise<void> }
+export interface StartedLvsLab {
+  info: LvsLabInfo
+  /** How long the director (VM boot, for the vm backend) and the real servers took to be ready. */
+  timings: { directorMs: number; realServersMs: number }
+  stop(): Promise<void>
+}
+
+/** `work`'s value, after reporting how long it took. */
+async function timed<T>(work: Promise<T>, took: (ms: number) => void): Promise<T> {
+  const started = performance.now()
+  const value = await work
+  took(performance.now() - started)
+  return value
+}
 
 const CLIENT_SOURCES = Array.from({ length: 16 }, (_, i) => 160 + i)
 
@@ -42,10 +55,11 @@ export async function startLvsLab(): Promise<StartedLvsLab> {
   const stop = async () => { for (const u of undo.reverse()) await u().catch(() => undefined); undo.length = 0 }
   try {
     const vip = network.address(200)
+    const timings = { directorMs: 0, realServersMs: 0 }
     const [director, nodes, client] = await settleAll([
-      startDirector(network, vip),
-      step('LVS real servers node1–node3', () => Promise.all([1, 2, 3].map((n) =>
-        new RealServerContainer(n, network.name, network.address(130 + n)).start()))),
+      timed(startDirector(network, vip), (ms) => { timings.directorMs = ms }),
+      timed(step('LVS real servers node1–node3', () => Promise.all([1, 2, 3].map((n) =>
+        new RealServerContainer(n, network.name, network.address(130 + n)).start()))), (ms) => { timings.realServersMs = ms }),
       startClient(network.name, CLIENT_SOURCES.map(network.address)),
     ], (started) => undo.push(...started.map((s) => () => stopAny(s))))
     return {
@@ -56,6 +70,7 @@ export async function startLvsLab(): Promise<StartedLvsLab> {
         nodes: nodes.map((n) => n.info),
         client: { id: client.id, address: client.address, sources: CLIENT_SOURCES.map(network.address) },
       },
+      timings,
       stop,
     }
   } catch (error) {

@@ -1,0 +1,231 @@
+// `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
+// and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
+// --skip-cold (no --no-cache image builds), --skip-original (no original-configuration cases).
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { execa } from 'execa'
+import { removeRun, removeRunOnExit } from '../helpers/cleanup.ts'
+import { sessionKey } from '../helpers/exsession.ts'
+import { fetchOnce } from '../helpers/http.ts'
+import { type ImageName, ensureImage } from '../helpers/images.ts'
+import { LvsLab, startLvsLab } from '../helpers/labs/lvs.ts'
+import { type Topology, TomcatLab, type TomcatLabOptions } from '../helpers/labs/tomcat.ts'
+import { loadDuringFailover } from '../helpers/load.ts'
+import { say } from '../helpers/progress.ts'
+import { baseImage, repoRoot } from '../helpers/settings.ts'
+import { percentile } from '../helpers/tally.ts'
+import { until } from '../helpers/wait.ts'
+
+const { values: args } = parseArgs({ options: {
+  trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, 'skip-original': { type: 'boolean', default: false },
+} })
+const TRIALS = Number(args.trials)
+removeRunOnExit()
+
+interface Row { what: string; value: string; detail?: string }
+const rows: Row[] = []
+const json: Record<string, unknown> = { at: new Date().toISOString(), trials: TRIALS }
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const ms = (v: number) => `${v.toFixed(1)} ms`
+function add(what: string, value: string, detail?: string): void {
+  rows.push({ what, value, detail })
+  say(`  ${what}: ${value}${detail ? `  (${detail})` : ''}`)
+}
+function stats(values: number[]): { n: number; p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { n: values.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN }
+}
+async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now()
+  return [await work(), performance.now() - started]
+}
+
+// 1. Images: cold (no cache, into throwaway tags) and warm (the normal cached check).
+const IMAGES: { name: ImageName; dockerfile: string; target?: string }[] = [
+  { name: 'apache', dockerfile: 'helpers/images/apache/Dockerfile' },
+  { name: 'tomcat', dockerfile: 'helpers/images/tomcat/Dockerfile' },
+  { name: 'director-vm', dockerfile: 'helpers/images/director/Dockerfile', target: 'vm' },
+]
+if (!args['skip-cold']) {
+  say('▸ cold image builds (docker build --no-cache)')
+  const cold: Record<string, number> = {}
+  for (const image of IMAGES) {
+    const tag = `lb-e2e-bench/${image.name}:cold`
+    const [, took] = await time(() => execa('docker', ['build', '--no-cache', '--force-rm', '-q', '--build-arg', `BASE=${baseImage()}`,
+      ...(image.target ? ['--target', image.target] : []), '-t', tag, '-f', image.dockerfile, '.'], { cwd: repoRoot, env: { DOCKER_BUILDKIT: '0' } }))
+    await execa('docker', ['rmi', tag], { reject: false })
+    cold[image.name] = took
+    add(`cold build ${image.name}${image.target ? ' (director + vm artifacts)' : ''}`, s(took))
+  }
+  json.coldBuildMs = cold
+}
+const [, warm] = await time(async () => { for (const image of IMAGES) await ensureImage(image.name); await ensureImage('director') })
+add('warm image check (all images)', s(warm))
+json.warmImageCheckMs = warm
+
+// 2. The LVS lab: director ready, throughput and latency through the VIP versus straight to a node.
+say('▸ LVS lab')
+const [lvsStarted, lvsUp] = await time(() => startLvsLab())
+try {
+  add(`LVS lab up (${lvsStarted.info.director.backend} director)`, s(lvsUp), `director ready ${s(lvsStarted.timings.directorMs)}, real servers ${s(lvsStarted.timings.realServersMs)}`)
+  json.lvs = { backend: lvsStarted.info.director.backend, labUpMs: lvsUp, ...lvsStarted.timings }
+  const lvs = await LvsLab.attach(lvsStarted.info)
+  await lvs.apply('rr.rules')
+  const N = 300
+  const measure = async (url: string) => {
+    const latencies: number[] = []
+    const [, took] = await time(async () => { for (let i = 0; i < N; i++) latencies.push((await fetchOnce(url, { timeoutMs: 5000 })).elapsedMs) })
+    return { rps: N / (took / 1000), ...stats(latencies) }
+  }
+  const viaVip = await measure(`http://${lvs.vip}/`)
+  const direct = await measure(`http://${lvs.node('node1').address}/`)
+  add(`IPVS via VIP, ${N} sequential new connections`, `${viaVip.rps.toFixed(0)} req/s`, `p50 ${ms(viaVip.p50)}, p99 ${ms(viaVip.p99)}`)
+  add(`straight to a real server, ${N} sequential new connections`, `${direct.rps.toFixed(0)} req/s`, `p50 ${ms(direct.p50)}, p99 ${ms(direct.p99)}`)
+  add('VIP / direct latency ratio (p50)', (viaVip.p50 / direct.p50).toFixed(2), `throughput ratio ${(viaVip.rps / direct.rps).toFixed(2)}`)
+  json.ipvs = { requests: N, viaVip, direct, latencyRatioP50: viaVip.p50 / direct.p50 }
+  await lvs.detach()
+} finally {
+  await lvsStarted.stop()
+}
+
+// 3. Tomcat: labs up, replication latency, failover gaps over many trials, member-drop detection, load.
+async function withLab<T>(options: TomcatLabOptions, work: (lab: TomcatLab) => Promise<T>): Promise<T> {
+  const [lab, took] = await time(() => TomcatLab.start(options))
+  add(`Tomcat lab up: ${describe(options)}`, s(took), `cluster formed ${s(lab.formationMs)} after node02 started`)
+  try { return await work(lab) } finally { await lab.stop() }
+}
+function describe(o: TomcatLabOptions): string {
+  return [o.topology, o.serverXml ?? 'tomcat/server.xml', o.balancer ?? 'httpd/balancer-sticky.conf'].join(', ')
+}
+
+/** Write on one node, read on the other (straight to the nodes): time until the value is visible. */
+async function replicationLatency(lab: TomcatLab, writes: number): Promise<ReturnType<typeof stats>> {
+  const user = lab.user()
+  const first = await user.visit()
+  let id = first.sessionId
+  const latencies: number[] = []
+  for (let i = 0; i < writes; i++) {
+    const writer = lab.node(id.split('.').pop()!)
+    const reader = lab.peer(writer.route)
+    // Straight to a node with the current id; JvmRouteBinderValve may move the session to that node.
+    const get = async (base: string, query: string) => {
+      const reply = await fetchOnce(`${base}/ExSession/?format=json${query}`, { headers: { cookie: `JSESSIONID=${id}` }, timeoutMs: 5000 })
+      const page = JSON.parse(reply.body) as { sessionId: string; attributes: Record<string, string> }
+      if (sessionKey(page.sessionId) !== sessionKey(first.sessionId)) throw new Error(`replication bench: the session was lost (${page.sessionId})`)
+      id = page.sessionId
+      return page
+    }
+    await get(writer.url, `&dataName=bench&dataValue=${i}`)
+    const written = performance.now()
+    const seen = await until(`write ${i} visible on ${reader.route}`, async () => {
+      const page = await get(reader.url, '')
+      if (page.attributes.bench !== String(i)) throw new Error(`still ${page.attributes.bench}`)
+      return page
+    }, { timeoutMs: 10_000, intervalMs: 2 })
+    latencies.push(performance.now() - written)
+    void seen // the session now lives under the reader's route: the reader writes next
+  }
+  return stats(latencies)
+}
+
+interface Trial { gapMs: number; failed: number; memberDropMs?: number }
+async function failoverTrials(lab: TomcatLab, how: 'stop' | 'kill', trials: number): Promise<Trial[]> {
+  const results: Trial[] = []
+  for (let i = 0; i < trials; i++) {
+    await lab.restore()
+    const user = lab.user()
+    await user.visit({ name: 'trial', value: String(i) })
+    const before = await user.visit()
+    const victim = lab.node(before.node)
+    const survivor = lab.peer(before.node)
+    const since = performance.now()
+    if (how === 'stop') await victim.shutdown(); else await victim.kill()
+    const { page, gapMs, failures } = await lab.recover(user, since, 180_000)
+    if (sessionKey(page.sessionId) !== sessionKey(before.sessionId) || page.attributes.trial !== String(i)) throw new Error(`trial ${i}: session lost`)
+    const trial: Trial = { gapMs, failed: failures.length }
+    if (how === 'kill') {
+      trial.memberDropMs = (await until('the survivor dropping the dead member', async () => {
+        if ((await survivor.members()).length) throw new Error('still a member')
+        return performance.now() - since
+      }, { timeoutMs: 30_000, intervalMs: 50 }))
+    }
+    results.push(trial)
+  }
+  await lab.restore()
+  return results
+}
+
+function reportTrials(label: string, trials: Trial[]): void {
+  const gaps = stats(trials.map((t) => t.gapMs))
+  add(`failover gap ${label} (${gaps.n} trials)`, `p50 ${s(gaps.p50)}`, `p95 ${s(gaps.p95)}, max ${s(gaps.max)}, failed requests ${trials.reduce((a, t) => a + t.failed, 0)}`)
+  const drops = trials.flatMap((t) => (t.memberDropMs === undefined ? [] : [t.memberDropMs]))
+  if (drops.length) {
+    const d = stats(drops)
+    add(`dead member dropped by the survivor ${label}`, `p50 ${s(d.p50)}`, `max ${s(d.max)}; configured dropTime 3.00 s`)
+  }
+}
+
+say('▸ Tomcat labs')
+const tomcat: Record<string, unknown> = {}
+for (const topology of ['single-host', 'multi-host'] as Topology[]) {
+  await withLab({ topology }, async (lab) => {
+    const replication = await replicationLatency(lab, 100)
+    add(`replication latency ${topology} (100 writes)`, `p50 ${ms(replication.p50)}`, `p95 ${ms(replication.p95)}, max ${ms(replication.max)}`)
+    const stop = await failoverTrials(lab, 'stop', TRIALS)
+    reportTrials(`after stop, ${topology}`, stop)
+    const kill = await failoverTrials(lab, 'kill', TRIALS)
+    reportTrials(`after kill, ${topology}`, kill)
+    const load: Record<string, unknown> = {}
+    if (topology === 'multi-host') {
+      for (const how of ['stop', 'kill'] as const) {
+        const result = await loadDuringFailover(lab, { how, users: 50, durationMs: 10_000, disruptAfterMs: 3_000 })
+        const explained = Object.entries(result.failures).map(([m, n]) => `${n} × ${m.slice(0, 60)}`).join('; ')
+        add(`load during ${how}: 50 users`, `${result.sent} sent, ${result.failed} failed, ${result.lost} lost`, explained || 'no failures')
+        load[how] = { sent: result.sent, failed: result.failed, lost: result.lost, mixedUp: result.mixedUp, failures: result.failures }
+        await lab.restore()
+      }
+    }
+    tomcat[topology] = { replication, stop, kill, load }
+  })
+}
+
+if (!args['skip-original']) {
+  // The original post's values, beside the default fixtures' figures above.
+  await withLab({ topology: 'single-host', serverXml: 'tomcat/server-original.xml', balancer: 'httpd/balancer-original.conf' }, async (lab) => {
+    const replication = await replicationLatency(lab, 100)
+    add('replication latency, original server.xml (channelSendOptions 8), single-host', `p50 ${ms(replication.p50)}`, `p95 ${ms(replication.p95)}`)
+    const stop = await failoverTrials(lab, 'stop', 3)
+    reportTrials('after stop, original configuration, single-host', stop)
+    tomcat.originalSingleHost = { replication, stop }
+  })
+  await withLab({ topology: 'multi-host', balancer: 'httpd/balancer-original.conf' }, async (lab) => {
+    const stop = await failoverTrials(lab, 'stop', 1)
+    reportTrials('after stop, original balancer (no connectiontimeout), multi-host', stop)
+    tomcat.originalBalancerMultiHost = { stop }
+  })
+}
+json.tomcat = tomcat
+
+// 4. Suites, from the last `npm test` (its JUnit file).
+const junitFile = path.join(repoRoot, 'reports/junit.xml')
+if (existsSync(junitFile)) {
+  const xml = await readFile(junitFile, 'utf8')
+  const suites = [...xml.matchAll(/<testsuite name="([^"]+)"[^>]*tests="(\d+)"[^>]*time="([\d.]+)"/g)].map((m) => ({ file: m[1]!, tests: Number(m[2]), seconds: Number(m[3]) }))
+  const total = suites.reduce((a, x) => a + x.seconds, 0)
+  say(`▸ suites of the last npm test (${statSync(junitFile).mtime.toISOString()})`)
+  for (const suite of suites.filter((x) => x.seconds > 0.5)) add(`suite ${suite.file}`, `${suite.seconds.toFixed(1)} s`, `${suite.tests} tests`)
+  add('all suites (sum of files)', `${total.toFixed(1)} s`)
+  json.suites = suites
+} else {
+  add('suites', 'no reports/junit.xml', 'run npm test first')
+}
+
+removeRun()
+mkdirSync(path.join(repoRoot, 'reports'), { recursive: true })
+writeFileSync(path.join(repoRoot, 'reports/bench.json'), `${JSON.stringify({ ...json, rows }, null, 2)}\n`)
+const width = Math.max(...rows.map((r) => r.what.length))
+console.log(`\n${'what'.padEnd(width)}  value                        detail`)
+for (const r of rows) console.log(`${r.what.padEnd(width)}  ${r.value.padEnd(28)} ${r.detail ?? ''}`)
+console.log('\nwritten: reports/bench.json')
