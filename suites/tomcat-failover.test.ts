@@ -3,7 +3,7 @@
 import { describe, expect, test } from '../helpers/fixtures.ts'
 import { type ExSessionUser, type SessionPage, sessionKey } from '../helpers/exsession.ts'
 import { record } from '../helpers/figures.ts'
-import { TOPOLOGIES, type TomcatLab } from '../helpers/labs/tomcat.ts'
+import { TOPOLOGIES, type TomcatLab, type TomcatLabOptions } from '../helpers/labs/tomcat.ts'
 
 /** A user with a session of a few requests and two attributes, stuck to one node. */
 async function userWithSession(lab: TomcatLab): Promise<{ user: ExSessionUser; before: SessionPage }> {
@@ -26,31 +26,24 @@ function expectSameSession(after: SessionPage, before: SessionPage, survivor: st
 }
 
 describe.each(TOPOLOGIES)('failover, %s layout (fixtures/tomcat/server.xml, fixtures/httpd/balancer-sticky.conf)', (topology) => {
-  const config = { topology }
+  const config: TomcatLabOptions = { topology }
 
-  test('session survives a graceful stop of its sticky node', async ({ tomcatLabs, annotate }) => {
+  const DISRUPTIONS = [
+    { how: 'stop', what: 'a graceful stop (docker stop)' },
+    { how: 'kill', what: 'a SIGKILL' },
+  ] as const
+
+  test.for(DISRUPTIONS)('session survives $what of its sticky node', async ({ how, what }, { tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
     const { user, before } = await userWithSession(lab)
     const survivor = lab.peer(before.node).route
     const since = performance.now()
-    await lab.node(before.node).shutdown()
+    await (how === 'stop' ? lab.node(before.node).shutdown() : lab.node(before.node).kill())
     const { page, gapMs, failures } = await lab.recover(user, since)
-    await annotate(`${topology}: failover gap after docker stop ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
-    record({ kind: 'failover', topology, how: 'stop', config: 'default fixtures', gapMs, failures, before, after: page })
-    expectSameSession(page, before, survivor, await user.cookie())
-  })
-
-  test('session survives a SIGKILL of its sticky node', async ({ tomcatLabs, annotate }) => {
-    const lab = await tomcatLabs.get(config)
-    const { user, before } = await userWithSession(lab)
-    const survivor = lab.peer(before.node).route
-    const since = performance.now()
-    await lab.node(before.node).kill()
-    const { page, gapMs, failures } = await lab.recover(user, since)
-    await annotate(`${topology}: failover gap after SIGKILL ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
-    record({ kind: 'failover', topology, how: 'kill', config: 'default fixtures', gapMs, failures, before, after: page })
+    await annotate(`${topology}: failover gap after ${what} ${(gapMs / 1000).toFixed(2)} s (${failures.length} failed attempts)`, 'figure')
+    record({ kind: 'failover', topology, how, config: 'default fixtures', gapMs, failures, before, after: page })
     if (gapMs > 3000) {
-      record({ kind: 'finding', severity: 'warning', message: `${topology}: the first request after a SIGKILL took ${(gapMs / 1000).toFixed(1)} s. ` +
+      record({ kind: 'finding', severity: 'warning', message: `${topology}: the first request after ${what} took ${(gapMs / 1000).toFixed(1)} s. ` +
         'With channelSendOptions="6" (synchronous) the survivor waits for the dead peer before answering; "8" (asynchronous) avoids the wait but lets non-sticky users read stale sessions.' })
     }
     expectSameSession(page, before, survivor, await user.cookie())

@@ -1,0 +1,237 @@
+/**
+ * Validation before anything starts: every file of a fixtures directory (laid out like fixtures/)
+ * read and checked on its own, then checked against the others: the balancer's routes against the
+ * Tomcats' jvmRoutes, the nodes' multicast groups against each other, the member ports against
+ * the connectors. Pure: it reads files, starts nothing.
+ *
+ *   tomcat/server.xml                  one file for every node, per-node values as ${property}
+ *   tomcat/node01/server.xml …         or one per node (a node's own file wins over the shared one);
+ *   tomcat/*.xml                       other variants (server-original.xml …), checked on their own
+ *   httpd/balancer-*.conf              balancer configurations
+ *   ipvs/*.rules                       ipvsadm-save rules
+ *   webapp/WEB-INF/web.xml             the webapp's deployment descriptor, when given
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { LabError } from '../errors.ts'
+import { type Finding, type Report, emptyReport, labError, mergeReports, where } from './findings.ts'
+import { type HttpdConfig, checkHttpdConfig, readHttpdConfig } from './httpd.ts'
+import { checkRules } from './ipvs.ts'
+import { type Properties, type Setting, type TomcatServer, checkServerXml, readServerXml } from './tomcat.ts'
+import { checkWebXml, readWebXml } from './webxml.ts'
+
+export type { Finding, Severity } from './findings.ts'
+export { formatFinding } from './findings.ts'
+
+export interface ValidateOptions {
+  /** The lab's Tomcat nodes (default node01, node02). */
+  nodes?: string[]
+  /** System properties each node's server.xml is read with (default: labProperties). */
+  properties?: (node: string) => Properties
+  /** Variables the balancer files may use (default NODE01_ADDR, NODE01_PORT … for the nodes). */
+  variables?: string[]
+  /** Symbolic host names the rules may use (default VIP, node1, node2, node3). */
+  hosts?: string[]
+  /** The webapp's web.xml (default: webapp/WEB-INF/web.xml of the directory, when present). */
+  webXml?: string
+}
+
+/** What the lab will run: per node, the file and the values read from it. */
+export interface NodeConfig {
+  node: string
+  file: string
+  jvmRoute?: string
+  httpPorts: number[]
+  shutdownPort?: number
+}
+
+export interface Validation {
+  errors: LabError[]
+  findings: Finding[]
+  nodes: NodeConfig[]
+}
+
+export const LAB_NODES = ['node01', 'node02']
+export const LAB_HOSTS = ['VIP', 'node1', 'node2', 'node3']
+
+/** The system properties the lab's Tomcat image sets (helpers/images/tomcat/tomcat-foreground), multi-host ports. */
+export function labProperties(node: string): Properties {
+  return { jvmRoute: node, 'http.port': '8080', 'shutdown.port': '8005', 'catalina.home': '/opt/tomcat', 'catalina.base': '/opt/tomcat' }
+}
+
+export function validateFixtures(dir: string, options: ValidateOptions = {}): Validation {
+  const nodes = options.nodes ?? LAB_NODES
+  const properties = options.properties ?? labProperties
+  const variables = options.variables ?? nodes.flatMap((n) => [`${n.toUpperCase()}_ADDR`, `${n.toUpperCase()}_PORT`])
+  const file = (relative: string) => path.join(dir, relative)
+  const reports: Report[] = []
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read()
+    } catch (error) {
+      if (!(error instanceof LabError)) throw error
+      reports.push({ errors: [error], findings: [] })
+      return undefined
+    }
+  }
+
+  // Tomcat: the file each node runs, then the other variants, each read with every node's properties.
+  const servers = new Map<string, TomcatServer>()
+  const tomcatDir = file('tomcat')
+  const shared = path.join(tomcatDir, 'server.xml')
+  for (const sub of list(tomcatDir).filter((n) => isFile(path.join(tomcatDir, n, 'server.xml')) && !nodes.includes(n))) {
+    reports.push({ errors: [labError(path.join(tomcatDir, sub, 'server.xml'), undefined, `the lab runs ${nodes.join(', ')}: name the directory after one of them`)], findings: [] })
+  }
+  if (existsSync(tomcatDir)) {
+    for (const node of nodes) {
+      const own = path.join(tomcatDir, node, 'server.xml')
+      const source = isFile(own) ? own : isFile(shared) ? shared : undefined
+      if (!source) {
+        reports.push({ errors: [labError(tomcatDir, undefined, `no server.xml for ${node}: add ${path.join(tomcatDir, node, 'server.xml')} or a shared ${shared}`)], findings: [] })
+        continue
+      }
+      const server = attempt(() => readServerXml(readFileSync(source, 'utf8'), source, properties(node)))
+      if (server) {
+        servers.set(node, server)
+        reports.push(checkServerXml(server))
+      }
+    }
+    for (const variant of list(tomcatDir).filter((n) => n.endsWith('.xml') && n !== 'server.xml')) {
+      const source = path.join(tomcatDir, variant)
+      for (const node of nodes) {
+        const server = attempt(() => readServerXml(readFileSync(source, 'utf8'), source, properties(node)))
+        if (server) reports.push(checkServerXml(server))
+      }
+    }
+  }
+  reports.push(crossCheckNodes(servers))
+
+  // httpd: each balancer file, against the nodes' jvmRoutes and member ports.
+  const jvmRoutes = [...servers.values()].flatMap((s) => (s.engine?.jvmRoute?.value ? [s.engine.jvmRoute.value] : []))
+  const httpdDir = file('httpd')
+  const balancers: HttpdConfig[] = []
+  for (const name of list(httpdDir).filter((n) => /^balancer-.*\.conf$/.test(n))) {
+    const source = path.join(httpdDir, name)
+    const config = attempt(() => readHttpdConfig(readFileSync(source, 'utf8'), source))
+    if (!config) continue
+    balancers.push(config)
+    reports.push(checkHttpdConfig(config, { jvmRoutes: servers.size === nodes.length ? jvmRoutes : undefined, variables }))
+  }
+  reports.push(crossCheckBalancers(balancers, servers))
+
+  // ipvs: each rules file.
+  const ipvsDir = file('ipvs')
+  for (const name of list(ipvsDir).filter((n) => n.endsWith('.rules'))) {
+    const source = path.join(ipvsDir, name)
+    const { errors, findings } = checkRules(readFileSync(source, 'utf8'), source, { hosts: options.hosts ?? LAB_HOSTS })
+    reports.push({ errors, findings })
+  }
+
+  // The webapp.
+  const webXml = options.webXml ?? (isFile(file('webapp/WEB-INF/web.xml')) ? file('webapp/WEB-INF/web.xml') : undefined)
+  if (webXml) {
+    const web = attempt(() => readWebXml(readFileSync(webXml, 'utf8'), webXml))
+    if (web) reports.push(checkWebXml(web))
+  }
+
+  const { errors, findings } = mergeReports(...reports)
+  return { errors, findings, nodes: [...servers].map(([node, s]) => nodeConfig(node, s)) }
+}
+
+/** The nodes of one cluster must agree: distinct routes, the same multicast group, all clustered or none. */
+function crossCheckNodes(servers: Map<string, TomcatServer>): Report {
+  const report = emptyReport()
+  const entries = [...servers]
+  const [first] = entries
+  if (!first) return report
+  const label = (node: string, s: TomcatServer) => `${node} (${s.file})`
+  const routes = new Map<string, string>()
+  for (const [node, s] of entries) {
+    const route = s.engine?.jvmRoute
+    if (!route?.value) continue
+    const other = routes.get(route.value)
+    if (other) {
+      report.errors.push(labError(s.file, route, `${node}'s jvmRoute ${route.value} is also ${other}'s: the balancer cannot tell their sessions apart; give each node its own jvmRoute`))
+    } else routes.set(route.value, node)
+  }
+  const clustered = (s: TomcatServer) => s.cluster !== undefined && ['Engine', 'Host'].includes(s.cluster.parent)
+  const [firstNode, firstServer] = first
+  for (const [node, s] of entries.slice(1)) {
+    if (clustered(s) !== clustered(firstServer)) {
+      const [withCluster, without] = clustered(s) ? [[node, s], first] as const : [first, [node, s]] as const
+      report.errors.push(labError(without[1].file, without[1].engine, `${without[0]} has no <Cluster> while ${label(withCluster[0], withCluster[1])} has one: ` +
+        'they never replicate to each other; give every node the same <Cluster>'))
+      continue
+    }
+    const [a, b] = [firstServer.cluster?.multicast, s.cluster?.multicast]
+    if (!a || !b) continue
+    const differs = (x: Setting<string | number>, y: Setting<string | number>) => x.value !== undefined && y.value !== undefined && x.value !== y.value
+    for (const key of ['address', 'port'] as const) {
+      if (differs(a[key], b[key])) {
+        report.errors.push(labError(s.file, b[key], `McastService ${key} ${b[key].value} differs from ${firstNode}'s ${a[key].value} (${where(firstServer.file, a[key])}): ` +
+          'the nodes never see each other, so nothing replicates; use the same multicast address and port on every node'))
+      }
+    }
+  }
+  return report
+}
+
+/**
+ * Balancer members against the nodes: a member's literal port must be its node's HTTP connector,
+ * and nodes the balancer reaches on the loopback address share one host, so their ports must differ.
+ */
+function crossCheckBalancers(balancers: HttpdConfig[], servers: Map<string, TomcatServer>): Report {
+  const report = emptyReport()
+  const byRoute = new Map([...servers].flatMap(([node, s]) => (s.engine?.jvmRoute?.value ? [[s.engine.jvmRoute.value, { node, s }] as const] : [])))
+  let oneHost: { file: string; line: number } | undefined
+  for (const config of balancers) {
+    for (const m of config.balancers.flatMap((b) => b.members)) {
+      if (/^(127\.\d+\.\d+\.\d+|localhost)$/i.test(m.host)) oneHost ??= { file: config.file, line: m.line }
+      const target = m.params.route === undefined ? undefined : byRoute.get(m.params.route)
+      if (!target || !/^\d+$/.test(m.port ?? '')) continue
+      const ports = target.s.httpPorts.flatMap((p) => (p.value === undefined ? [] : [p.value]))
+      if (ports.length && !ports.includes(Number(m.port))) {
+        report.errors.push(labError(config.file, m, `BalancerMember ${m.url} route=${m.params.route}: ${target.node} (${target.s.file}) has no HTTP connector on port ${m.port} ` +
+          `(it listens on ${ports.join(', ')}): requests for it fail; make the member's port and the connector's agree`))
+      }
+    }
+  }
+  if (!oneHost) return report
+  const entries = [...servers]
+  const literal = (s: Setting<number> | undefined) => (s?.value !== undefined && s.value !== -1 ? s.value : undefined)
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [[aNode, a], [bNode, b]] = [entries[i]!, entries[j]!]
+      if (a.file === b.file) continue // one shared file: the lab's properties give each node its ports
+      const clashes: [string, Setting<number>][] = []
+      for (const p of b.httpPorts) if (a.httpPorts.some((q) => literal(q) !== undefined && literal(q) === literal(p))) clashes.push(['HTTP port', p])
+      if (literal(a.shutdownPort) !== undefined && literal(a.shutdownPort) === literal(b.shutdownPort)) clashes.push(['shutdown port', b.shutdownPort])
+      const [ra, rb] = [a.cluster?.receiver, b.cluster?.receiver]
+      if (ra && rb && literal(ra.port) === literal(rb.port) && (rb.autoBind.value ?? 100) <= 1) clashes.push(['Receiver port', rb.port])
+      for (const [what, setting] of clashes) {
+        report.errors.push(labError(b.file, setting, `${bNode} uses ${what} ${setting.value}, as ${aNode} does (${a.file}), while ${where(oneHost.file, oneHost)} reaches the nodes on the loopback address, ` +
+          'one host: the second node cannot bind it; give each node its own port'))
+      }
+    }
+  }
+  return report
+}
+
+function nodeConfig(node: string, s: TomcatServer): NodeConfig {
+  const route = s.engine?.jvmRoute?.value
+  return {
+    node,
+    file: s.file,
+    ...(route !== undefined ? { jvmRoute: route } : {}),
+    httpPorts: s.httpPorts.flatMap((p) => (p.value === undefined ? [] : [p.value])),
+    ...(s.shutdownPort.value !== undefined ? { shutdownPort: s.shutdownPort.value } : {}),
+  }
+}
+
+function list(dir: string): string[] {
+  return existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).sort() : []
+}
+
+function isFile(p: string): boolean {
+  return existsSync(p) && statSync(p).isFile()
+}

@@ -1,0 +1,270 @@
+/**
+ * A Tomcat 9 server.xml, read for what the lab and a user depend on: ports, the Engine's jvmRoute,
+ * and the session-replication cluster (where it sits, its Manager, send options, membership,
+ * receiver, valves, listeners), with `${property}` references resolved as Tomcat resolves them
+ * from system properties. Where server.xml leaves something out, Tomcat's default is what counts
+ * (SimpleTcpCluster.checkDefaults adds both valves when none is listed, McastService defaults to
+ * 228.0.0.4:45564), so the reader applies the same defaults.
+ */
+import { LabError } from '../errors.ts'
+import { type Finding, type Report, finding, labError } from './findings.ts'
+import { type XmlElement, descendants, readXml } from './xml.ts'
+
+/** System properties a server.xml may refer to as `${name}` (the lab sets jvmRoute, http.port, shutdown.port). */
+export type Properties = Record<string, string>
+
+/** A value as written (`raw`, undefined when Tomcat's default applies), resolved, and where. */
+export interface Setting<T> {
+  raw?: string
+  /** undefined when the raw text does not resolve to a valid value (checkServerXml says why). */
+  value: T | undefined
+  line: number
+  column: number
+}
+
+export interface TomcatServer {
+  file: string
+  /** The properties it was read with. */
+  properties: Properties
+  /** -1 disables the shutdown port; Tomcat's default is 8005. */
+  shutdownPort: Setting<number>
+  /** HTTP/1.1 connectors (AJP ones are not the balancer's). */
+  httpPorts: Setting<number>[]
+  engine?: { line: number; column: number; jvmRoute?: Setting<string> }
+  cluster?: TomcatCluster
+  /** `${name}` references the properties do not define. */
+  unresolved: { name: string; attribute: string; line: number; column: number }[]
+}
+
+export interface TomcatCluster {
+  line: number
+  column: number
+  /** The element it sits in: only Engine and Host make a cluster. */
+  parent: string
+  className?: string
+  /** Bit 8 (asynchronous) set means replication does not wait for the peers. Default 8. */
+  channelSendOptions: Setting<number>
+  manager: { className: Setting<string>; replicates: boolean; expireSessionsOnShutdown: Setting<boolean> }
+  /** McastService's group; undefined for another membership service (static members). */
+  multicast?: { address: Setting<string>; port: Setting<number> }
+  receiver: { address: Setting<string>; port: Setting<number>; autoBind: Setting<number> }
+  /** Valves as listed (class names); empty means Tomcat adds ReplicationValve and JvmRouteBinderValve. */
+  valves: string[]
+  replicationValve: boolean
+  jvmRouteBinderValve: boolean
+  /** Listed, or added by Tomcat (no ClusterListener at all, DeltaManager). */
+  clusterSessionListener: boolean
+}
+
+const DELTA_MANAGER = 'org.apache.catalina.ha.session.DeltaManager'
+const REPLICATING_MANAGERS = /(^|\.)(DeltaManager|BackupManager)$/
+const ASYNCHRONOUS = 8
+const REFERENCE = /\$\{([^}]*)\}/g
+const HAS_REFERENCE = /\$\{[^}]*\}/
+/** SimpleTcpCluster.setChannelSendOptions(String): names for the Channel.SEND_OPTIONS_* bits. */
+const SEND_OPTION_NAMES: Record<string, number> = {
+  async: 8, asynchronous: 8, byte: 1, byte_message: 1, multicast: 0x40, secure: 0x10,
+  sync: 4, synchronized_ack: 4, udp: 0x20, use_ack: 2,
+}
+
+/** Reads server.xml; only a file Tomcat could not parse at all is thrown (LabError at the spot). */
+export function readServerXml(text: string, file: string, properties: Properties = {}): TomcatServer {
+  const root = readXml(text, file)
+  if (root.name !== 'Server') {
+    throw labError(file, root, `the root element is <${root.name}>, not <Server>: Tomcat cannot start from this file; is it a server.xml?`)
+  }
+  // Every reference counts, also in elements the checks do not read.
+  const unresolved: TomcatServer['unresolved'] = []
+  for (const element of descendants(root)) {
+    for (const [attribute, raw] of Object.entries(element.attributes)) {
+      for (const m of raw.matchAll(REFERENCE)) {
+        if (!Object.hasOwn(properties, m[1]!)) unresolved.push({ name: m[1]!, attribute, ...at(element, attribute) })
+      }
+    }
+  }
+  const setting = <T>(element: XmlElement | undefined, attribute: string, parse: (text: string) => T | undefined,
+    fallback: { value: T | undefined; at: XmlElement }): Setting<T> => {
+    const raw = element?.attributes[attribute]
+    if (element === undefined || raw === undefined) return { value: fallback.value, ...at(fallback.at) }
+    const text = raw.replace(REFERENCE, (whole, name: string) => (Object.hasOwn(properties, name) ? properties[name]! : whole))
+    return { raw, value: HAS_REFERENCE.test(text) ? undefined : parse(text), ...at(element, attribute) }
+  }
+
+  const services = root.children.filter((c) => c.localName === 'Service')
+  const engine = services.flatMap((s) => s.children).find((c) => c.localName === 'Engine')
+  const httpPorts = services.flatMap((s) => s.children)
+    .filter((c) => c.localName === 'Connector' && isHttp(c.attributes.protocol) && c.attributes.port !== undefined)
+    .map((c) => setting(c, 'port', port, { value: undefined, at: c }))
+  const cluster = [...descendants(root)].find((e) => e.localName === 'Cluster')
+  return {
+    file,
+    properties,
+    shutdownPort: setting(root, 'port', port, { value: 8005, at: root }),
+    httpPorts,
+    ...(engine ? { engine: {
+      ...at(engine),
+      ...(engine.attributes.jvmRoute !== undefined ? { jvmRoute: setting(engine, 'jvmRoute', (t) => t, { value: undefined, at: engine }) } : {}),
+    } } : {}),
+    ...(cluster ? { cluster: readCluster(cluster, setting) } : {}),
+    unresolved,
+  }
+}
+
+type SettingOf = <T>(element: XmlElement | undefined, attribute: string, parse: (text: string) => T | undefined,
+  fallback: { value: T | undefined; at: XmlElement }) => Setting<T>
+
+function at(element: XmlElement, attribute?: string): { line: number; column: number } {
+  const position = attribute === undefined ? undefined : element.attributeAt[attribute]
+  return { line: position?.line ?? element.line, column: position?.column ?? element.column }
+}
+
+function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
+  const child = (parent: XmlElement | undefined, name: string) => parent?.children.find((c) => c.localName === name)
+  const classes = (name: string) => cluster.children.filter((c) => c.localName === name).map((c) => c.attributes.className ?? '')
+  const listed = (list: string[], simpleName: string) => list.some((c) => c.split('.').at(-1) === simpleName)
+  const manager = child(cluster, 'Manager')
+  const managerClass = setting(manager, 'className', (t) => t, { value: DELTA_MANAGER, at: cluster })
+  // No <Channel>, <Membership> or <Receiver>: Tomcat's GroupChannel, McastService and NioReceiver defaults.
+  const channel = child(cluster, 'Channel')
+  const membership = child(channel, 'Membership')
+  const receiver = child(channel, 'Receiver')
+  const near = receiver ?? channel ?? cluster
+  const valves = classes('Valve')
+  const listeners = classes('ClusterListener')
+  const isMcast = membership === undefined || /(^|\.)McastService$/.test(membership.attributes.className ?? '')
+  return {
+    ...at(cluster),
+    parent: cluster.parent?.name ?? '(none)',
+    ...(cluster.attributes.className !== undefined ? { className: cluster.attributes.className } : {}),
+    channelSendOptions: setting(cluster, 'channelSendOptions', sendOptions, { value: ASYNCHRONOUS, at: cluster }),
+    manager: {
+      className: managerClass,
+      replicates: REPLICATING_MANAGERS.test(managerClass.value ?? ''),
+      expireSessionsOnShutdown: setting(manager, 'expireSessionsOnShutdown', boolean, { value: false, at: manager ?? cluster }),
+    },
+    ...(isMcast ? { multicast: {
+      address: setting(membership, 'address', (t) => t, { value: '228.0.0.4', at: membership ?? channel ?? cluster }),
+      port: setting(membership, 'port', port, { value: 45564, at: membership ?? channel ?? cluster }),
+    } } : {}),
+    receiver: {
+      address: setting(receiver, 'address', (t) => t, { value: 'auto', at: near }),
+      port: setting(receiver, 'port', port, { value: 4000, at: near }),
+      autoBind: setting(receiver, 'autoBind', integer, { value: 100, at: near }),
+    },
+    valves,
+    replicationValve: valves.length === 0 || listed(valves, 'ReplicationValve'),
+    jvmRouteBinderValve: valves.length === 0 || listed(valves, 'JvmRouteBinderValve'),
+    clusterSessionListener: listed(listeners, 'ClusterSessionListener') || (listeners.length === 0 && isDeltaManager(managerClass.value)),
+  }
+}
+
+/** Errors (Tomcat would not start, or would silently not cluster) and findings (what a user loses). */
+export function checkServerXml(server: TomcatServer): Report {
+  const { file } = server
+  const errors: LabError[] = []
+  const findings: Finding[] = []
+  const known = Object.keys(server.properties)
+
+  for (const u of server.unresolved) {
+    errors.push(labError(file, u, `\${${u.name}} (in ${u.attribute}) is not defined: Tomcat would keep the text as it is. ` +
+      `Define it (-D${u.name}=…) or use ${known.length ? `one of the properties given: ${known.join(', ')}` : 'a literal value'}`))
+  }
+  // A value with an undefined ${property} is reported once, as that, not also as a bad value.
+  const unresolvedAt = (s: Setting<unknown>) => server.unresolved.some((u) => u.line === s.line && u.column === s.column)
+  const number = (s: Setting<number>, attribute: string, what: string) => {
+    if (s.raw !== undefined && s.value === undefined && !unresolvedAt(s)) {
+      errors.push(labError(file, s, `${attribute}="${s.raw}" is not ${what}: Tomcat cannot use it; write ${what}`))
+    }
+  }
+  number(server.shutdownPort, 'port', 'a port number')
+  for (const p of server.httpPorts) number(p, 'port', 'a port number')
+
+  const engine = server.engine
+  if (engine && !engine.jvmRoute) {
+    findings.push(finding('warning', file, engine, 'no jvmRoute on <Engine>: session ids carry no route, so a sticky balancer cannot keep a user on their node; add jvmRoute="${jvmRoute}" (or the node\'s name)'))
+  }
+
+  const cluster = server.cluster
+  if (!cluster) {
+    findings.push(finding('warning', file, engine, 'no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)'))
+    return { errors, findings }
+  }
+  if (cluster.parent !== 'Engine' && cluster.parent !== 'Host') {
+    errors.push(labError(file, cluster, `<Cluster> must be inside <Engine> or <Host>, not <${cluster.parent}>: Tomcat ignores it there and no session is replicated; move it into <Host> (or <Engine>)`))
+    return { errors, findings }
+  }
+  if (cluster.className === undefined) {
+    errors.push(labError(file, cluster, '<Cluster> has no className: Tomcat cannot create it; use className="org.apache.catalina.ha.tcp.SimpleTcpCluster"'))
+  }
+
+  const options = cluster.channelSendOptions
+  if (options.raw !== undefined && options.value === undefined && !unresolvedAt(options)) {
+    errors.push(labError(file, options, `channelSendOptions="${options.raw}" is neither a number nor option names (use_ack, synchronized_ack, async…): use 6`))
+  } else if (options.value !== undefined && (options.value & ASYNCHRONOUS) !== 0) {
+    const said = options.raw === undefined ? 'no channelSendOptions: Tomcat\'s default 8 is' : `channelSendOptions="${options.raw}" is`
+    findings.push(finding('warning', file, options, `${said} asynchronous: a request served by the other node right after a change can read the old session ` +
+      '(16 of 40 non-sticky requests did in the lab); use channelSendOptions="6" (acknowledged, synchronous), at the price of a wait of ~5 s for the first request after a peer dies'))
+  }
+
+  const manager = cluster.manager
+  if (!manager.replicates) {
+    findings.push(finding('warning', file, manager.className, `<Manager className="${manager.className.raw}"> does not replicate sessions: a failover loses them; ` +
+      'use org.apache.catalina.ha.session.DeltaManager (every node holds every session) or BackupManager (one backup node)'))
+  }
+  if (manager.expireSessionsOnShutdown.value === true) {
+    findings.push(finding('warning', file, manager.expireSessionsOnShutdown, 'expireSessionsOnShutdown="true": a graceful stop of one node expires its sessions on every node, so the survivor has nothing to serve; use "false"'))
+  }
+  number(cluster.receiver.port, 'port', 'a port number')
+  const address = cluster.receiver.address
+  if (address.value && /^(0\.0\.0\.0|127\.\d+\.\d+\.\d+|localhost|::|::1)$/.test(address.value)) {
+    findings.push(finding('warning', file, address, `Receiver address="${address.raw}" is what this node advertises to its peers: replication works only when every node shares one host; ` +
+      'use address="auto" (this host\'s address) so nodes on separate hosts reach each other'))
+  }
+  if (cluster.multicast) number(cluster.multicast.port, 'port', 'a port number')
+  if (!cluster.jvmRouteBinderValve) {
+    findings.push(finding('warning', file, cluster, 'no JvmRouteBinderValve: a failed-over session keeps the dead node\'s route in its id, so the balancer keeps aiming that user at the dead node (and back at it when it returns); ' +
+      'add <Valve className="org.apache.catalina.ha.session.JvmRouteBinderValve"/> to the <Cluster>'))
+  }
+  if (!cluster.replicationValve) {
+    findings.push(finding('warning', file, cluster, 'no ReplicationValve: the cluster does not learn when a request has changed a session, so changes are not sent to the other nodes; ' +
+      'add <Valve className="org.apache.catalina.ha.tcp.ReplicationValve" filter=""/> to the <Cluster>'))
+  }
+  if (!cluster.clusterSessionListener && isDeltaManager(manager.className.value)) {
+    findings.push(finding('warning', file, cluster, 'no ClusterSessionListener among the ClusterListeners: replication messages never reach the DeltaManager, so nothing replicates; ' +
+      'add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>'))
+  }
+  return { errors, findings }
+}
+
+function isDeltaManager(className: string | undefined): boolean {
+  return /(^|\.)DeltaManager$/.test(className ?? '')
+}
+
+function isHttp(protocol: string | undefined): boolean {
+  return protocol === undefined || protocol === 'HTTP/1.1' || /Http11|Http2/.test(protocol)
+}
+
+function integer(text: string): number | undefined {
+  return /^-?\d+$/.test(text.trim()) ? Number(text) : undefined
+}
+
+function port(text: string): number | undefined {
+  const n = integer(text)
+  return n !== undefined && n >= -1 && n <= 65535 ? n : undefined
+}
+
+function boolean(text: string): boolean | undefined {
+  return text === 'true' ? true : text === 'false' ? false : undefined
+}
+
+function sendOptions(text: string): number | undefined {
+  const n = integer(text)
+  if (n !== undefined) return n
+  let bits = 0
+  for (const name of text.split(',').map((s) => s.trim().toLowerCase())) {
+    const bit = SEND_OPTION_NAMES[name]
+    if (bit === undefined) return undefined
+    bits |= bit
+  }
+  return bits
+}
