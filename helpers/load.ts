@@ -18,6 +18,9 @@ export interface LoadEvent {
 
 export interface LoadResult {
   users: number
+  /** The node taken down, and how many users were stuck to it. */
+  victim: string
+  usersOnVictim: number
   sent: number
   failed: number
   /** Users whose session changed (new id or missing attribute) after the disruption. */
@@ -37,7 +40,7 @@ export interface LoadOptions {
   /** When the node is stopped or killed, from the start of the load. */
   disruptAfterMs?: number
   how: 'stop' | 'kill'
-  /** The node to take down (default node01). */
+  /** The node to take down (default: the one most users are stuck to). */
   victim?: string
   /** A hard cap on requests, whatever the timing. */
   maxRequests?: number
@@ -48,14 +51,16 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
   const durationMs = options.durationMs ?? 12_000
   const disruptAfterMs = options.disruptAfterMs ?? 3_000
   const maxRequests = options.maxRequests ?? 20_000
-  const victim = lab.node(options.victim ?? 'node01')
-  const people: { user: ExSessionUser; key: string; value: string }[] = []
+  const people: { user: ExSessionUser; key: string; value: string; node: string }[] = []
   for (let i = 0; i < users; i++) {
     const user = lab.user()
     const value = `user-${i}`
     const first = await user.visit({ name: 'owner', value })
-    people.push({ user, key: sessionKey(first.sessionId), value })
+    people.push({ user, key: sessionKey(first.sessionId), value, node: first.node })
   }
+  // byrequests remembers earlier traffic, so users may not split evenly: take down the busier node.
+  const onNode01 = people.filter((p) => p.node === 'node01').length
+  const victim = lab.node(options.victim ?? (onNode01 >= users - onNode01 ? 'node01' : 'node02'))
 
   const events: LoadEvent[] = []
   const lost = new Set<number>()
@@ -90,7 +95,8 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
   const failures: Record<string, number> = {}
   for (const e of events) if (e.error) failures[e.error] = (failures[e.error] ?? 0) + 1
   return {
-    users, sent, failed: events.filter((e) => e.error).length, lost: lost.size, mixedUp: mixed.size,
+    users, victim: victim.route, usersOnVictim: people.filter((p) => p.node === victim.route).length,
+    sent, failed: events.filter((e) => e.error).length, lost: lost.size, mixedUp: mixed.size,
     disruptionAt: disruptAfterMs, failures, events,
   }
 }

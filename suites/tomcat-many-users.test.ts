@@ -1,5 +1,5 @@
-// Replication at a (small) scale: 200 users, each with an attribute of their own, spread over both
-// nodes; one node stops; every session is intact on the survivor.
+// Replication at a (small) scale: 200 users, each with an attribute of their own; the node holding
+// most of them stops; every session is intact on the survivor.
 import { describe, expect, test } from '../helpers/fixtures.ts'
 import type { TomcatLabOptions } from '../helpers/labs/tomcat.ts'
 import { type SessionPage, sessionKey } from '../helpers/exsession.ts'
@@ -11,16 +11,19 @@ const USERS = 200
 describe('many users, multi-host layout', () => {
   const config: TomcatLabOptions = { topology: 'multi-host' }
 
-  test(`${USERS} sessions over both nodes, one node stops: 0 lost, 0 mixed up`, async ({ tomcatLabs, annotate }) => {
+  test(`${USERS} sessions, the node holding most of them stops: 0 lost, 0 mixed up`, async ({ tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
     const started = performance.now()
     const users = Array.from({ length: USERS }, () => lab.user())
     const before: SessionPage[] = []
     for (const [i, user] of users.entries()) before.push(await user.visit({ name: 'owner', value: `user-${i}` }))
+    // byrequests remembers earlier traffic of the shared lab, so the split may be uneven: the node
+    // holding more sessions is the one to stop.
     const spread = tally(before.map((p) => p.node))
-    expect(Object.keys(spread).sort(), JSON.stringify(spread)).toEqual(['node01', 'node02'])
+    const victim = (spread.node01 ?? 0) >= (spread.node02 ?? 0) ? 'node01' : 'node02'
+    const survivor = lab.peer(victim).route
 
-    await lab.node('node01').shutdown()
+    await lab.node(victim).shutdown()
     await lab.recover(users[0]!, performance.now()) // the balancer has noticed
     const after: SessionPage[] = []
     for (const user of users) after.push(await user.visit())
@@ -30,7 +33,7 @@ describe('many users, multi-host layout', () => {
     const report = (pages: SessionPage[]) => pages.slice(0, 5).map((p) => JSON.stringify(p)).join('\n')
     expect(lost.length, `sessions lost:\n${report(lost)}`).toBe(0)
     expect(mixed.length, `sessions with another user's data:\n${report(mixed)}`).toBe(0)
-    expect(new Set(after.map((p) => p.node))).toEqual(new Set(['node02']))
+    expect(new Set(after.map((p) => p.node))).toEqual(new Set([survivor]))
     record({ kind: 'measure', name: `${USERS} sessions checked across a node stop`, value: (performance.now() - started) / 1000, unit: 's' })
     await annotate(`${USERS} users (${JSON.stringify(spread)}) checked in ${((performance.now() - started) / 1000).toFixed(1)} s`, 'figure')
   })
