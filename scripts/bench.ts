@@ -109,10 +109,10 @@ function describe(o: TomcatLabOptions): string {
  * Write on one node, read on the other (straight to the nodes): time until the value is visible.
  * A write not visible on the other node within 5 s counts as not replicated.
  */
-async function replicationLatency(lab: TomcatLab, writes: number): Promise<ReturnType<typeof stats> & { notReplicated: number }> {
-  const user = lab.user()
-  const first = await user.visit()
+async function replicationLatency(lab: TomcatLab, writes: number): Promise<ReturnType<typeof stats> & { notReplicated: number; sessionsLost: number }> {
+  let first = await lab.user().visit()
   let id = first.sessionId
+  let sessionsLost = 0
   const latencies: number[] = []
   let notReplicated = 0
   for (let i = 0; i < writes; i++) {
@@ -122,11 +122,19 @@ async function replicationLatency(lab: TomcatLab, writes: number): Promise<Retur
     const get = async (base: string, query: string) => {
       const reply = await fetchOnce(`${base}/ExSession/?format=json${query}`, { headers: { cookie: `JSESSIONID=${id}` }, timeoutMs: 5000 })
       const page = JSON.parse(reply.body) as { sessionId: string; attributes: Record<string, string> }
-      if (sessionKey(page.sessionId) !== sessionKey(first.sessionId)) throw new Error(`replication bench: the session was lost (${page.sessionId})`)
+      if (sessionKey(page.sessionId) !== sessionKey(first.sessionId)) throw new SessionLost(page.sessionId)
       id = page.sessionId
       return page
     }
-    await get(writer.url, `&dataName=bench&dataValue=${i}`)
+    try {
+      await get(writer.url, `&dataName=bench&dataValue=${i}`)
+    } catch (error) {
+      if (!(error instanceof SessionLost)) throw error
+      sessionsLost++ // the node no longer knows the session: count it and go on with a new one
+      first = await lab.user().visit()
+      id = first.sessionId
+      continue
+    }
     const written = performance.now()
     // Reading moves the session to the reader's route (JvmRouteBinderValve): the reader writes next.
     const seen = await until(`write ${i} visible on ${reader.route}`, async () => {
@@ -135,7 +143,11 @@ async function replicationLatency(lab: TomcatLab, writes: number): Promise<Retur
     }, { timeoutMs: 5_000, intervalMs: 2 }).then(() => true, () => false)
     if (seen) latencies.push(performance.now() - written); else notReplicated++
   }
-  return { ...stats(latencies), notReplicated }
+  return { ...stats(latencies), notReplicated, sessionsLost }
+}
+
+class SessionLost extends Error {
+  constructor(id: string) { super(`replication bench: the session was lost (now ${id})`) }
 }
 
 interface Trial { gapMs: number; failed: number; memberDropMs?: number; sessionLost: boolean }
@@ -205,7 +217,7 @@ if (part('original')) {
   // The original post's values, beside the default fixtures' figures above.
   await withLab({ topology: 'single-host', serverXml: 'tomcat/server-original.xml', balancer: 'httpd/balancer-original.conf' }, async (lab) => {
     const replication = await replicationLatency(lab, 100)
-    add('replication latency, original server.xml (channelSendOptions 8), single-host', `p50 ${ms(replication.p50)}`, `p95 ${ms(replication.p95)}, not replicated within 5 s: ${replication.notReplicated} of 100`)
+    add('replication latency, original server.xml (channelSendOptions 8), single-host', `p50 ${ms(replication.p50)}`, `p95 ${ms(replication.p95)}, not replicated within 5 s: ${replication.notReplicated} of 100, sessions lost: ${replication.sessionsLost}`)
     const stop = await failoverTrials(lab, 'stop', TRIALS)
     reportTrials('after stop, original configuration, single-host', stop)
     tomcat.originalSingleHost = { replication, stop }
