@@ -33,18 +33,24 @@ const built = new Map<ImageName, Promise<string>>()
 export function ensureImage(name: ImageName): Promise<string> {
   let pending = built.get(name)
   if (!pending) {
-    pending = ensureBaseImage().then(() => buildImage(name))
+    pending = buildImage(name)
     built.set(name, pending)
   }
   return pending
 }
 
-async function buildImage(name: ImageName): Promise<string> {
+/**
+ * `docker build` of one image, one progress line per step on a terminal; a failure shows the end of
+ * the build log. `noCache` and another `tag` serve the benchmark's cold builds.
+ */
+export async function buildImage(name: ImageName, options: { tag?: string; noCache?: boolean } = {}): Promise<string> {
   const { dockerfile, target } = targets[name]
-  const tag = imageTag(name)
-  return step(`image ${tag}`, async () => {
+  const tag = options.tag ?? imageTag(name)
+  await ensureBaseImage()
+  return step(`image ${tag}${options.noCache ? ' (no cache)' : ''}`, async () => {
     const args = ['build', '--force-rm', '--build-arg', `BASE=${baseImage()}`, '-t', tag, '-f', dockerfile]
     if (target) args.push('--target', target)
+    if (options.noCache) args.push('--no-cache')
     const build = execa('docker', [...args, '.'], {
       cwd: repoRoot, all: true, reject: false, env: { DOCKER_BUILDKIT: '0' },
     })

@@ -9,12 +9,12 @@ import { execa } from 'execa'
 import { removeRun, removeRunOnExit } from '../helpers/cleanup.ts'
 import { sessionKey } from '../helpers/exsession.ts'
 import { fetchOnce } from '../helpers/http.ts'
-import { type ImageName, ensureImage } from '../helpers/images.ts'
+import { type ImageName, buildImage, ensureImage } from '../helpers/images.ts'
 import { LvsLab, startLvsLab } from '../helpers/labs/lvs.ts'
 import { type Topology, TomcatLab, type TomcatLabOptions } from '../helpers/labs/tomcat.ts'
 import { loadDuringFailover } from '../helpers/load.ts'
 import { say } from '../helpers/progress.ts'
-import { baseImage, repoRoot } from '../helpers/settings.ts'
+import { repoRoot } from '../helpers/settings.ts'
 import { percentile } from '../helpers/tally.ts'
 import { until } from '../helpers/wait.ts'
 
@@ -44,25 +44,20 @@ async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 // 1. Images: cold (no cache, into throwaway tags) and warm (the normal cached check).
-const IMAGES: { name: ImageName; dockerfile: string; target?: string }[] = [
-  { name: 'apache', dockerfile: 'helpers/images/apache/Dockerfile' },
-  { name: 'tomcat', dockerfile: 'helpers/images/tomcat/Dockerfile' },
-  { name: 'director-vm', dockerfile: 'helpers/images/director/Dockerfile', target: 'vm' },
-]
+const IMAGES: ImageName[] = ['apache', 'tomcat', 'director-vm']
 if (part('images') && !args['skip-cold']) {
   say('▸ cold image builds (docker build --no-cache)')
   const cold: Record<string, number> = {}
-  for (const image of IMAGES) {
-    const tag = `lb-e2e-bench/${image.name}:cold`
-    const [, took] = await time(() => execa('docker', ['build', '--no-cache', '--force-rm', '-q', '--build-arg', `BASE=${baseImage()}`,
-      ...(image.target ? ['--target', image.target] : []), '-t', tag, '-f', image.dockerfile, '.'], { cwd: repoRoot, env: { DOCKER_BUILDKIT: '0' } }))
+  for (const name of IMAGES) {
+    const tag = `lb-e2e-bench/${name}:cold`
+    const [, took] = await time(() => buildImage(name, { tag, noCache: true }))
     await execa('docker', ['rmi', tag], { reject: false })
-    cold[image.name] = took
-    add(`cold build ${image.name}${image.target ? ' (director + vm artifacts)' : ''}`, s(took))
+    cold[name] = took
+    add(`cold build ${name}${name === 'director-vm' ? ' (director + vm artifacts)' : ''}`, s(took))
   }
   json.coldBuildMs = cold
 }
-const [, warm] = await time(async () => { for (const image of IMAGES) await ensureImage(image.name); await ensureImage('director') })
+const [, warm] = await time(async () => { for (const name of IMAGES) await ensureImage(name); await ensureImage('director') })
 if (part('images')) {
   add('warm image check (all images)', s(warm))
   json.warmImageCheckMs = warm

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { execa } from 'execa'
 import { describeLeftovers, findLeftovers, removeLeftovers } from '../helpers/cleanup.ts'
 import { summarizeJunit } from '../helpers/junit.ts'
+import { resultsFromJunit } from '../helpers/report/model.ts'
 import { say } from '../helpers/progress.ts'
 import { repoRoot } from '../helpers/settings.ts'
 
@@ -30,7 +31,7 @@ function leftovers(): string {
 }
 
 function failedTests(xml: string): string[] {
-  return [...xml.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"[^>]*>\s*<(?:failure|error)\b/g)].map((m) => `${m[1]} > ${m[2]}`)
+  return resultsFromJunit(xml).tests.filter((t) => t.state === 'failed').map((t) => `${t.file} > ${t.name}`)
 }
 
 for (let run = 1; run <= runs; run++) {
