@@ -10,7 +10,8 @@ export default defineConfig({
     hookTimeout: 10 * 60_000,
     testTimeout: 3 * 60_000,
     teardownTimeout: 2 * 60_000,
-    reporters: ['default', ['junit', { outputFile: 'reports/junit.xml' }], './helpers/report/reporter.ts'],
+    // LAB_JUNIT_FILE: the gate (lb-e2e verify) reads a report of its own.
+    reporters: ['default', ['junit', { outputFile: process.env.LAB_JUNIT_FILE || 'reports/junit.xml' }], './helpers/report/reporter.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['suites/unit/**/*.test.ts'] } },
       {
@@ -25,6 +26,8 @@ export default defineConfig({
           globalSetup: ['helpers/labs/tomcat-global.ts'], isolate: false,
         },
       },
+      // The CLI in child processes: refusals of bad input, up and down.
+      { extends: true, test: { name: 'gate', include: ['suites/gate-*.test.ts'] } },
     ],
   },
 })

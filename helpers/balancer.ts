@@ -6,12 +6,12 @@
  * used, so a broken file fails with httpd's own message.
  */
 import path from 'node:path'
-import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, Wait } from 'testcontainers'
-import { type ContainerControl, controlContainer, labContainer, withStaticAddress } from './containers.ts'
+import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
+import { type ContainerControl, controlContainer, runCheck, withStaticAddress } from './containers.ts'
 import { LabError } from './errors.ts'
 import { fetchOnce } from './http.ts'
 import { imageTag } from './images.ts'
-import { labels, repoRoot, resourceName } from './settings.ts'
+import { displayPath, labels, resourceName } from './settings.ts'
 import { until } from './wait.ts'
 
 const CONF_TARGET = '/etc/apache2/conf-enabled/balancer.conf'
@@ -50,29 +50,22 @@ export class BalancerContainer extends GenericContainer {
     await checkBalancerConfig(this.#conf, this.#members)
     const started = await super.start()
     const balancer = new StartedBalancer(started, `http://${this.#address}`, await controlContainer(started.getId()))
-    await until(`balancer at ${balancer.url} serving /server-status`, () => balancer.workers(), { timeoutMs: 30_000, intervalMs: 100 })
+    try {
+      await until(`balancer at ${balancer.url} serving /server-status`, () => balancer.workers(), { timeoutMs: 30_000, intervalMs: 100 })
+    } catch (error) {
+      await balancer.remove()
+      throw error
+    }
     return balancer
   }
 }
 
 /** `apache2 -t` with the file and member variables, in a throwaway container: httpd's verdict. */
 export async function checkBalancerConfig(conf: string, members: Record<string, string>): Promise<void> {
-  const check = await labContainer(imageTag('apache'), 'httpd-configtest')
-    .withEnvironment(members)
-    .withCopyFilesToContainer([{ source: conf, target: CONF_TARGET }])
-    .withNetworkMode('none')
-    .withCommand(['sh', '-c', 'httpd-foreground -t 2>&1; echo "exit=$?"'])
-    .withWaitStrategy(Wait.forOneShotStartup())
-    .start()
-  const control = await controlContainer(check.getId())
-  try {
-    const output = await control.logs()
-    if (!/exit=0\s*$/.test(output)) {
-      throw new LabError(`${path.relative(repoRoot, conf)}: httpd rejects this configuration (apache2 -t):\n${output.replace(/exit=\d+\s*$/, '').trim()}`)
-    }
-  } finally {
-    await control.remove()
-  }
+  const { exitCode, output } = await runCheck(imageTag('apache'), 'httpd-configtest', {
+    env: members, files: [{ source: conf, target: CONF_TARGET }], command: 'httpd-foreground -t',
+  })
+  if (exitCode !== 0) throw new LabError(`${displayPath(conf)}: httpd rejects this configuration (apache2 -t):\n${output}`)
 }
 
 export class StartedBalancer extends AbstractStartedContainer {
@@ -87,6 +80,19 @@ export class StartedBalancer extends AbstractStartedContainer {
   }
 
   remove(): Promise<void> { return this.#control.remove() }
+
+  /**
+   * Clears members httpd holds in error (after a node was stopped, for `retry=` seconds, 60 by
+   * default) with a graceful restart, as a freshly started balancer: the next test starts clean.
+   */
+  async clearErrors(): Promise<void> {
+    if (!(await this.workers()).some((w) => w.status.includes('Err'))) return
+    await this.#control.execOk(['apache2ctl', 'graceful'])
+    await until(`balancer at ${this.url} with no member in error after a graceful restart`, async () => {
+      const workers = await this.workers()
+      if (workers.some((w) => w.status.includes('Err'))) throw new Error(JSON.stringify(workers))
+    }, { timeoutMs: 15_000, intervalMs: 100 })
+  }
 
   /** The balancer's workers as `/server-status?auto` reports them. */
   async workers(): Promise<WorkerStatus[]> {

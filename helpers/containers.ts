@@ -3,7 +3,7 @@
  * start again) that works in any process of the run — the LVS lab is started in vitest's main
  * process and driven from the test workers.
  */
-import { GenericContainer, getContainerRuntimeClient } from 'testcontainers'
+import { GenericContainer, Wait, getContainerRuntimeClient } from 'testcontainers'
 import { LabError, tail } from './errors.ts'
 import { labels, resourceName } from './settings.ts'
 
@@ -88,3 +88,27 @@ function demux(buffer: Buffer): string {
   }
   return Buffer.concat(parts).toString('utf8')
 }
+
+/**
+ * A program's verdict on a file (`apache2 -t`, Tomcat's configtest): one run in a throwaway
+ * container without a network, its output and exit code, and the container removed at once.
+ */
+export async function runCheck(image: string, what: string, options: { env?: Record<string, string>; files: { source: string; target: string }[]; command: string }): Promise<{ exitCode: number; output: string }> {
+  const started = await labContainer(image, `${what}-${++checks}`)
+    .withEnvironment(options.env ?? {})
+    .withCopyFilesToContainer(options.files)
+    .withNetworkMode('none')
+    .withEntrypoint(['sh', '-c', `${options.command} 2>&1; echo "exit=$?"`])
+    .withWaitStrategy(Wait.forOneShotStartup())
+    .start()
+  const control = await controlContainer(started.getId())
+  try {
+    const output = await control.logs()
+    const exitCode = Number(/exit=(\d+)\s*$/.exec(output)?.[1] ?? -1)
+    return { exitCode, output: output.replace(/exit=\d+\s*$/, '').trim() }
+  } finally {
+    await control.remove()
+  }
+}
+
+let checks = 0

@@ -25,13 +25,13 @@ export function routeOf(sessionId: string): string {
   return /\.([^.]+)$/.exec(sessionId)?.[1] ?? ''
 }
 
-/** A simulated user of ExSession behind the balancer at `baseUrl`. */
+/** A simulated user of ExSession behind the balancer at `baseUrl`, at its context path (default /ExSession). */
 export class ExSessionUser {
   readonly browser = new Browser()
   readonly #url: string
 
-  constructor(baseUrl: string) {
-    this.#url = `${baseUrl}/ExSession/`
+  constructor(baseUrl: string, contextPath = '/ExSession') {
+    this.#url = `${baseUrl}${contextPath}/`
   }
 
   /** One page; `set` stores an attribute (`?dataName=…&dataValue=…`). Throws on a non-200 answer. */

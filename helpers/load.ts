@@ -59,8 +59,9 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
     people.push({ user, key: sessionKey(first.sessionId), value, node: first.node })
   }
   // byrequests remembers earlier traffic, so users may not split evenly: take down the busier node.
-  const onNode01 = people.filter((p) => p.node === 'node01').length
-  const victim = lab.node(options.victim ?? (onNode01 >= users - onNode01 ? 'node01' : 'node02'))
+  const [a, b] = lab.routes as [string, string]
+  const onA = people.filter((p) => p.node === a).length
+  const victim = lab.node(options.victim ?? (onA >= users - onA ? a : b))
 
   const events: LoadEvent[] = []
   const lost = new Set<number>()

@@ -1,5 +1,6 @@
 /** Where things are and what the lab is called: one place for names, labels and environment knobs. */
 import { randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { LabError } from './errors.ts'
@@ -48,4 +49,71 @@ export function ipvsBackendChoice(): IpvsBackendChoice {
   const value = process.env.LAB_IPVS_BACKEND || 'auto'
   if (value === 'auto' || value === 'vm' || value === 'host' || value === 'container') return value
   throw new LabError(`LAB_IPVS_BACKEND=${value}: expected one of auto, vm, host, container`)
+}
+
+/**
+ * A team's own configuration (LAB_FIXTURES=<dir>), laid over fixtures/ file by file: a file the
+ * directory holds replaces the default one of the same relative path; the rest stay the lab's.
+ */
+export function fixturesOverlay(): string | undefined {
+  const dir = process.env.LAB_FIXTURES
+  if (!dir) return undefined
+  const full = path.resolve(dir)
+  if (!existsSync(full) || !statSync(full).isDirectory()) throw new LabError(`LAB_FIXTURES=${dir}: no such directory`)
+  return full
+}
+
+/** The file the lab uses for `relative` (e.g. httpd/balancer-sticky.conf): the overlay's, else fixtures/'s. */
+export function fixturePath(relative: string): string {
+  const overlay = fixturesOverlay()
+  const own = overlay && path.join(overlay, relative)
+  return own && isFile(own) ? own : path.join(fixturesDir, relative)
+}
+
+/**
+ * A node's server.xml for the configuration `relative` names: for tomcat/server.xml a node's own
+ * tomcat/<node>/server.xml wins over the shared file (overlay first, then fixtures/).
+ */
+export function serverXmlPath(node: string, relative: string): string {
+  if (relative === 'tomcat/server.xml') {
+    const overlay = fixturesOverlay()
+    for (const dir of [overlay, fixturesDir]) {
+      if (!dir) continue
+      for (const candidate of [path.join(dir, 'tomcat', node, 'server.xml'), path.join(dir, relative)]) if (isFile(candidate)) return candidate
+    }
+  }
+  return fixturePath(relative)
+}
+
+/** Shown in names and messages: fixtures/… or the overlay's path. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file))
+  return relative === '' || relative.startsWith('..') ? path.resolve(file) : relative
+}
+
+/** A team's own webapp under test (LAB_WAR=<file.war>, or the .war of the LAB_FIXTURES directory), deployed beside ExSession. */
+export function labWar(): string | undefined {
+  const overlay = fixturesOverlay()
+  const war = process.env.LAB_WAR || (overlay && readdirSync(overlay).filter((n) => n.endsWith('.war')).map((n) => path.join(overlay, n))[0])
+  if (!war) return undefined
+  const full = path.resolve(war)
+  if (!isFile(full)) throw new LabError(`LAB_WAR=${war}: no such file`)
+  if (!full.endsWith('.war')) throw new LabError(`LAB_WAR=${war}: expected a .war file (Tomcat deploys webapps/<name>.war at /<name>)`)
+  return full
+}
+
+function isFile(p: string): boolean {
+  return existsSync(p) && statSync(p).isFile()
+}
+
+/**
+ * A limit that turns a measured finding into a failure (the gate's --max-failover-gap in seconds,
+ * --max-stale-reads as a count, --max-rejoin-time in seconds); unset, the finding is reported as a warning.
+ */
+export function gateLimit(name: 'LAB_MAX_FAILOVER_GAP' | 'LAB_MAX_STALE_READS' | 'LAB_MAX_REJOIN_TIME'): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return undefined
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0) throw new LabError(`${name}=${raw}: expected a number ≥ 0`)
+  return value
 }

@@ -3,7 +3,10 @@
  * the per-node values that file reads as system properties (${jvmRoute}, ${http.port},
  * ${shutdown.port}). It has an address of its own on the lab network (multi-host layout) or shares
  * the balancer's network namespace (the original single-host layout).
+ * ExSession is deployed by a context descriptor at /ExSession, or at another path when a team's own
+ * ExSession.war takes /ExSession (withExSessionPath).
  */
+import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
 import { type ContainerControl, controlContainer, withStaticAddress } from './containers.ts'
 import { fetchOnce } from './http.ts'
@@ -21,22 +24,43 @@ export interface ClusterView {
 export class TomcatNodeContainer extends GenericContainer {
   readonly #route: string
   #httpPort = 8080
+  #exSessionPath = '/ExSession'
   #host: { network: string; address: string } | undefined
   #namespaceOf: { id: string; address: string } | undefined
 
   /**
-   * `route` is the node's jvmRoute (node01, node02): the session id suffix the balancer routes on.
+   * `node` names the container (node01, node02); `route` is the node's jvmRoute, the session id
+   * suffix the balancer routes on (ExSession reports it as the serving node).
    * `lab` names the lab it belongs to, so several labs can run side by side.
    */
-  constructor(route: string, lab: string) {
+  constructor(node: string, route: string, lab: string) {
     super(imageTag('tomcat'))
     this.#route = route
-    this.withName(resourceName(`${lab}-${route}`)).withLabels(labels()).withEnvironment({ JVM_ROUTE: route })
+    this.withName(resourceName(`${lab}-${node}`)).withLabels(labels()).withEnvironment({ JVM_ROUTE: route })
   }
 
   /** The server.xml under test, copied to conf/server.xml before Tomcat starts. */
   withServerXml(file: string): this {
     return this.withCopyFilesToContainer([{ source: file, target: '/opt/tomcat/conf/server.xml' }])
+  }
+
+  /** ExSession's deployment descriptor under test (e.g. a web.xml without <distributable/>). */
+  withExSessionWebXml(file: string): this {
+    return this.withCopyFilesToContainer([{ source: file, target: '/opt/lb-e2e/ExSession/WEB-INF/web.xml' }])
+  }
+
+  /**
+   * ExSession's context path (default /ExSession), and where server.xml's Host reads context
+   * descriptors (conf/<Engine name>/<Host name>, or its xmlBase; relative to CATALINA_BASE).
+   */
+  withExSessionPath(contextPath: string, descriptors = 'conf/Catalina/localhost'): this {
+    this.#exSessionPath = contextPath
+    return this.withEnvironment({ EXSESSION_PATH: contextPath, EXSESSION_DESCRIPTORS: descriptors })
+  }
+
+  /** A team's own webapp, deployed beside ExSession at /<name of the .war>. */
+  withWar(file: string): this {
+    return this.withCopyFilesToContainer([{ source: file, target: `/opt/tomcat/webapps/${path.basename(file)}` }])
   }
 
   withPorts(http: number, shutdown: number): this {
@@ -60,7 +84,7 @@ export class TomcatNodeContainer extends GenericContainer {
     const address = this.#host?.address ?? this.#namespaceOf?.address
     if (!address) throw new Error(`TomcatNodeContainer ${this.#route}: call onNetwork() or inNamespaceOf() first`)
     const started = await super.start()
-    const node = new StartedTomcatNode(started, this.#route, `http://${address}:${this.#httpPort}`, await controlContainer(started.getId()))
+    const node = new StartedTomcatNode(started, this.#route, `http://${address}:${this.#httpPort}`, await controlContainer(started.getId()), this.#exSessionPath)
     await node.untilServing()
     return node
   }
@@ -74,12 +98,15 @@ export class StartedTomcatNode extends AbstractStartedContainer {
   readonly route: string
   /** Where the node answers HTTP from the host: http://address:port */
   readonly url: string
+  /** ExSession's context path on this node. */
+  readonly exSessionPath: string
   readonly #control: ContainerControl
 
-  constructor(started: StartedTestContainer, route: string, url: string, control: ContainerControl) {
+  constructor(started: StartedTestContainer, route: string, url: string, control: ContainerControl, exSessionPath = '/ExSession') {
     super(started)
     this.route = route
     this.url = url
+    this.exSessionPath = exSessionPath
     this.#control = control
   }
 
@@ -103,8 +130,8 @@ export class StartedTomcatNode extends AbstractStartedContainer {
 
   /** The cluster as this node sees it (ExSession's /cluster page, from Tomcat's JMX). */
   async cluster(): Promise<ClusterView> {
-    const reply = await fetchOnce(`${this.url}/ExSession/cluster`, { timeoutMs: 3000 })
-    if (reply.status !== 200) throw new Error(`${this.route}: /ExSession/cluster answered ${reply.status}`)
+    const reply = await fetchOnce(`${this.url}${this.exSessionPath}/cluster`, { timeoutMs: 3000 })
+    if (reply.status !== 200) throw new Error(`${this.route}: ${this.exSessionPath}/cluster answered ${reply.status}`)
     return JSON.parse(reply.body) as ClusterView
   }
 
@@ -112,6 +139,6 @@ export class StartedTomcatNode extends AbstractStartedContainer {
   async members(): Promise<string[]> { return (await this.cluster()).members }
 
   async untilServing(): Promise<void> {
-    await until(`Tomcat ${this.route} serving ExSession at ${this.url}`, () => this.cluster(), { timeoutMs: 90_000, intervalMs: 250 })
+    await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: 90_000, intervalMs: 250 })
   }
 }

@@ -115,7 +115,7 @@ async function replicationLatency(lab: TomcatLab, writes: number): Promise<Retur
     const reader = lab.peer(writer.route)
     // Straight to a node with the current id; JvmRouteBinderValve may move the session to that node.
     const get = async (base: string, query: string) => {
-      const reply = await fetchOnce(`${base}/ExSession/?format=json${query}`, { headers: { cookie: `JSESSIONID=${id}` }, timeoutMs: 5000 })
+      const reply = await fetchOnce(`${base}${lab.plan.exSessionPath}/?format=json${query}`, { headers: { cookie: `JSESSIONID=${id}` }, timeoutMs: 5000 })
       const page = JSON.parse(reply.body) as { sessionId: string; attributes: Record<string, string> }
       if (sessionKey(page.sessionId) !== sessionKey(first.sessionId)) throw new SessionLost(page.sessionId)
       id = page.sessionId

@@ -14,7 +14,7 @@ say() { printf '▸ %s\n' "$*"; }
 #    Docker (a runner with Docker's own packages keeps them: they conflict with docker.io), QEMU
 #    where the kernel has no IPVS (the director then runs in a VM), debootstrap where no
 #    LAB_BASE_IMAGE is given, Node/npm where there is none (npm ci then brings Node 24).
-packages=(iproute2 iptables procps ca-certificates)
+packages=(iproute2 iptables procps ca-certificates unzip zip)  # unzip: the gate reads a .war's web.xml
 command -v dockerd >/dev/null || packages+=(docker.io)
 [ -e /proc/net/ip_vs ] || packages+=(qemu-system-x86)
 [ -n "${LAB_BASE_IMAGE:-}" ] || packages+=(debootstrap)
@@ -36,7 +36,8 @@ if ! docker info >/dev/null 2>&1; then
     say "starting docker (systemd)"; systemctl start docker
   else
     say "starting dockerd (log: /var/log/lb-e2e-dockerd.log)"
-    nohup dockerd >/var/log/lb-e2e-dockerd.log 2>&1 &
+    # Its own session: a daemon in the caller's process group dies with the job that started it.
+    setsid nohup dockerd >>/var/log/lb-e2e-dockerd.log 2>&1 </dev/null &
   fi
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not come up; see /var/log/lb-e2e-dockerd.log" >&2; exit 1; }

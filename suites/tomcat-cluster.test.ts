@@ -2,14 +2,15 @@
 // replication cluster the post's server.xml describes.
 import { describe, expect, test } from '../helpers/fixtures.ts'
 import { record } from '../helpers/figures.ts'
-import { TOPOLOGIES } from '../helpers/labs/tomcat.ts'
+import { layoutsFor } from '../helpers/labs/tomcat.ts'
 
-describe.each(TOPOLOGIES)('cluster formation, %s layout (fixtures/tomcat/server.xml)', (topology) => {
+describe.each(layoutsFor())('cluster formation, %s layout (fixtures/tomcat/server.xml)', (topology) => {
   const config = { topology }
 
   test('each node lists the other, and only the other, as its replication member', async ({ tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
-    const [a, b] = await Promise.all([lab.node('node01').cluster(), lab.node('node02').cluster()])
+    const [a, b] = await Promise.all(lab.routes.map((route) => lab.node(route).cluster()))
+    if (!a || !b) throw new Error(`expected two nodes, the lab has ${lab.routes.join(', ')}`)
     expect(a.clustered && b.clustered, JSON.stringify([a, b])).toBe(true)
     expect(a.members, JSON.stringify([a, b])).toEqual([b.localMember])
     expect(b.members, JSON.stringify([a, b])).toEqual([a.localMember])
@@ -20,7 +21,7 @@ describe.each(TOPOLOGIES)('cluster formation, %s layout (fixtures/tomcat/server.
 
   test('each node serves ExSession under its own jvmRoute', async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
-    for (const route of ['node01', 'node02'] as const) {
+    for (const route of lab.routes) {
       expect((await lab.node(route).cluster()).node).toBe(route)
     }
   })

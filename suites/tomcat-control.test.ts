@@ -1,11 +1,11 @@
 // The control: with a server.xml that cannot replicate (no <Cluster>), the same failover loses the
 // session. Proof that the failover suites can fail — they pass because replication works.
 import { describe, expect, test } from '../helpers/fixtures.ts'
-import type { TomcatLabOptions } from '../helpers/labs/tomcat.ts'
+import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
 import { sessionKey } from '../helpers/exsession.ts'
 
 describe('control: no replication (fixtures/tomcat/server-no-cluster.xml)', () => {
-  const config: TomcatLabOptions = { topology: 'multi-host', serverXml: 'tomcat/server-no-cluster.xml' }
+  const config: TomcatLabOptions = { topology: preferredLayout(), serverXml: 'tomcat/server-no-cluster.xml' }
 
   test('stopping the sticky node loses the session: a new id, no attributes, the counter from 1', async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)

@@ -17,7 +17,7 @@ import { type Counters, type ServerRow, type ServiceFigures, parseStats } from '
 import { createLabNetwork } from '../network.ts'
 import { step } from '../progress.ts'
 import { type RealServerInfo, RealServerContainer, servedBy, untilServing } from '../realserver.ts'
-import { fixturesDir } from '../settings.ts'
+import { displayPath, fixturePath } from '../settings.ts'
 import { record } from '../figures.ts'
 import { tally } from '../tally.ts'
 import { until } from '../wait.ts'
@@ -138,11 +138,11 @@ export class LvsLab {
     return controlContainer(this.node(name).id)
   }
 
-  /** A rules file of fixtures/ipvs/, with VIP and node1… resolved to this lab's addresses. */
+  /** A rules file of fixtures/ipvs/ (or the LAB_FIXTURES overlay's), with VIP and node1… resolved to this lab's addresses. */
   async rules(file: string): Promise<RuleCommand[]> {
-    const full = path.join(fixturesDir, 'ipvs', file)
+    const full = fixturePath(path.join('ipvs', file))
     const names = Object.fromEntries([['VIP', this.vip], ...this.info.nodes.map((n) => [n.name, n.address])])
-    return resolveRules(parseRules(await readFile(full, 'utf8'), `fixtures/ipvs/${file}`), names, `fixtures/ipvs/${file}`)
+    return resolveRules(parseRules(await readFile(full, 'utf8'), displayPath(full)), names, displayPath(full))
   }
 
   async apply(file: string): Promise<void> {

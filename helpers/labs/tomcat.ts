@@ -6,16 +6,21 @@
  *  - `multi-host`, as production runs it: each Tomcat its own container and (fixed) address.
  * Address plan on its own network: balancer .140, node01 .141, node02 .142.
  */
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { type StartedBalancer, BalancerContainer } from '../balancer.ts'
+import { type StartedBalancer, type WorkerStatus, BalancerContainer } from '../balancer.ts'
 import { LabError } from '../errors.ts'
 import { ExSessionUser, type SessionPage } from '../exsession.ts'
 import { ensureImage } from '../images.ts'
 import { type LabNetwork, createLabNetwork } from '../network.ts'
 import { step } from '../progress.ts'
-import { fixturesDir } from '../settings.ts'
+import { displayPath, fixturePath, fixturesDir, labWar, serverXmlPath } from '../settings.ts'
+import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
+import { labProperties } from '../validate/index.ts'
+import { readServerXml } from '../validate/tomcat.ts'
 import { type StartedTomcatNode, TomcatNodeContainer } from '../tomcat.ts'
 import { until } from '../wait.ts'
+import { EXSESSION_PROXY_CONF, contextDescriptorDir, exSessionPathBeside, exSessionProxyConf } from '../webapp.ts'
 
 export type Topology = 'single-host' | 'multi-host'
 export const TOPOLOGIES: Topology[] = ['single-host', 'multi-host']
@@ -28,17 +33,111 @@ export interface TomcatLabOptions {
   balancer?: string
 }
 
-const ROUTES = ['node01', 'node02'] as const
-export type Route = (typeof ROUTES)[number]
+/** The lab's two nodes: containers, directories of a per-node server.xml (tomcat/<node>/server.xml). */
+export const NODES = ['node01', 'node02'] as const
+export type NodeName = (typeof NODES)[number]
 
-/** Per-node ports: in one namespace they must differ (the post's 8180/8280, shutdown 8105/8205). */
-const PORTS: Record<Topology, Record<Route, { http: number; shutdown: number }>> = {
+/** Per-node ports the lab gives a server.xml that reads them as ${http.port} / ${shutdown.port}. */
+const DEFAULT_PORTS: Record<Topology, Record<NodeName, { http: number; shutdown: number }>> = {
   'single-host': { node01: { http: 8180, shutdown: 8105 }, node02: { http: 8280, shutdown: 8205 } },
   'multi-host': { node01: { http: 8080, shutdown: 8005 }, node02: { http: 8080, shutdown: 8005 } },
 }
 
-export interface Recovery {
-  page: SessionPage
+/** What one node runs, read from its server.xml (and the balancer, for a port the file leaves to a property). */
+export interface NodePlan {
+  name: NodeName
+  file: string
+  /** The Engine's jvmRoute (the session id suffix); the node's name when the file sets none. */
+  route: string
+  http: number
+  shutdown: number
+  /** Where its Host reads context descriptors (relative to CATALINA_BASE): ExSession is deployed by one. */
+  descriptors: string
+  /** channelSendOptions with the asynchronous bit (8, Tomcat's default): replication does not wait for the peer. */
+  asynchronous: boolean
+}
+
+export interface TomcatLabPlan {
+  topology: Topology
+  balancer: string
+  nodes: NodePlan[]
+  /** ExSession's web.xml when the configuration under test brings its own. */
+  webXml?: string
+  war?: string
+  /** The lab's ExSession's context path: /ExSession, or /lb-e2e-ExSession when the team's war is deployed there. */
+  exSessionPath: string
+  /** The lab's balancer file routing exSessionPath when the one under test does not (it mirrors the team's ProxyPass). */
+  exSessionProxy?: string
+}
+
+/** The balancer files of a configuration: where the suites' labs take their members from. */
+export const BALANCER_FILES = ['httpd/balancer-sticky.conf', 'httpd/balancer-nonsticky.conf']
+
+/**
+ * The layouts the configuration under test can run in: members on the loopback address (the
+ * post's `http://127.0.0.1:8180`) in any of its balancer files mean it was written for one host,
+ * so every Tomcat suite runs single-host; members the lab names (${NODE01_ADDR}) run in both.
+ */
+export function layoutsFor(): Topology[] {
+  const oneHost = BALANCER_FILES.some((relative) => {
+    const file = fixturePath(relative)
+    return readHttpdConfig(readFileSync(file, 'utf8'), file).balancers.some((b) => b.members.some((m) => isLoopback(m.host)))
+  })
+  return oneHost ? ['single-host'] : [...TOPOLOGIES]
+}
+
+/** The layout a suite that needs one layout runs in: multi-host, as production runs, unless the files were written for one host. */
+export function preferredLayout(): Topology {
+  return layoutsFor().includes('multi-host') ? 'multi-host' : 'single-host'
+}
+
+/** Reads the files a lab of these options runs: ports and jvmRoutes come from them, never assumed. */
+export function planTomcatLab(options: TomcatLabOptions): TomcatLabPlan {
+  const serverXml = options.serverXml ?? 'tomcat/server.xml'
+  const balancer = fixturePath(options.balancer ?? 'httpd/balancer-sticky.conf')
+  const config = readHttpdConfig(readFileSync(balancer, 'utf8'), balancer)
+  const members = config.balancers.flatMap((b) => b.members)
+  if (options.topology === 'multi-host' && members.some((m) => isLoopback(m.host))) {
+    throw new LabError(`${displayPath(balancer)} reaches its members on the loopback address: it was written for one host (single-host layout); ` +
+      'the multi-host layout cannot run it')
+  }
+  const nodes = NODES.map((name): NodePlan => {
+    const file = serverXmlPath(name, serverXml)
+    const text = readFileSync(file, 'utf8')
+    const defaults = DEFAULT_PORTS[options.topology][name]
+    const read = (http: number) => readServerXml(text, file, { ...labProperties(name), 'http.port': String(http), 'shutdown.port': String(defaults.shutdown) })
+    const first = read(defaults.http)
+    const route = first.engine?.jvmRoute?.value ?? name
+    // A connector port left to ${http.port}: the port the balancer's member for this route uses, when it names one.
+    const memberPort = Number(members.find((m) => m.params.route === route && /^\d+$/.test(m.port ?? ''))?.port)
+    const server = first.httpPorts[0]?.raw?.includes('${') && memberPort ? read(memberPort) : first
+    const http = server.httpPorts[0]?.value
+    if (http === undefined) throw new LabError(`${displayPath(file)}: ${name} has no HTTP/1.1 <Connector> with a port: the balancer cannot reach it`)
+    const sendOptions = server.cluster?.channelSendOptions.value
+    return { name, file, route, http, shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file), asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0 }
+  })
+  const webXml = fixturePath('webapp/WEB-INF/web.xml')
+  const war = labWar()
+  const exSessionPath = exSessionPathBeside(war)
+  const exSessionProxy = exSessionProxyConf(config, exSessionPath, war)
+  return {
+    topology: options.topology, balancer, nodes,
+    ...(webXml.startsWith(fixturesDir) ? {} : { webXml }),
+    ...(war ? { war } : {}),
+    exSessionPath,
+    ...(exSessionProxy ? { exSessionProxy } : {}),
+  }
+}
+
+
+/** How a test takes a node away: a graceful stop (SIGTERM, Tomcat shuts down) or a crash (SIGKILL). */
+export const DISRUPTIONS = [
+  { how: 'stop', what: 'a graceful stop (docker stop)' },
+  { how: 'kill', what: 'a SIGKILL' },
+] as const
+
+export interface Recovery<Page = SessionPage> {
+  page: Page
   /** From the start of the disruption to the first successful page. */
   gapMs: number
   /** What the user saw before that: errors or non-200 answers. */
@@ -49,15 +148,18 @@ let labsStarted = 0
 
 export class TomcatLab {
   readonly options: Required<TomcatLabOptions>
+  readonly plan: TomcatLabPlan
   readonly network: LabNetwork
   readonly balancer: StartedBalancer
-  readonly nodes: Record<Route, StartedTomcatNode>
-  /** From starting node02 to both nodes listing each other as members. */
+  /** The nodes by jvmRoute (their session id suffix). */
+  readonly nodes: Record<string, StartedTomcatNode>
+  /** From starting the second node to both nodes listing each other as members. */
   readonly formationMs: number
 
-  private constructor(options: Required<TomcatLabOptions>, network: LabNetwork, balancer: StartedBalancer,
-    nodes: Record<Route, StartedTomcatNode>, formationMs: number) {
+  private constructor(options: Required<TomcatLabOptions>, plan: TomcatLabPlan, network: LabNetwork, balancer: StartedBalancer,
+    nodes: Record<string, StartedTomcatNode>, formationMs: number) {
     this.options = options
+    this.plan = plan
     this.network = network
     this.balancer = balancer
     this.nodes = nodes
@@ -66,39 +168,48 @@ export class TomcatLab {
 
   static async start(options: TomcatLabOptions): Promise<TomcatLab> {
     const opts = { serverXml: 'tomcat/server.xml', balancer: 'httpd/balancer-sticky.conf', ...options }
+    const plan = planTomcatLab(opts)
     await Promise.all([ensureImage('apache'), ensureImage('tomcat')])
-    const title = `Tomcat lab (${opts.topology}, ${opts.serverXml}, ${opts.balancer})`
+    const files = [...new Set(plan.nodes.map((n) => displayPath(n.file)))].join(' + ')
+    const title = `Tomcat lab (${opts.topology}, ${files}, ${displayPath(plan.balancer)}${plan.war ? `, ${path.basename(plan.war)}` : ''})`
     const name = `tc${++labsStarted}`
     const network = await createLabNetwork(name)
     const started: { remove(): Promise<void> }[] = []
     try {
       return await step(title, async () => {
-        const ports = PORTS[opts.topology]
         const single = opts.topology === 'single-host'
-        const nodeAddress = (route: Route) => (single ? '127.0.0.1' : network.address(route === 'node01' ? 141 : 142))
-        const members = Object.fromEntries(ROUTES.flatMap((r) => [
-          [`${r.toUpperCase()}_ADDR`, nodeAddress(r)], [`${r.toUpperCase()}_PORT`, String(ports[r].http)],
+        const nodeAddress = (i: number) => (single ? '127.0.0.1' : network.address(141 + i))
+        const members = Object.fromEntries(plan.nodes.flatMap((n, i) => [
+          [`${n.name.toUpperCase()}_ADDR`, nodeAddress(i)], [`${n.name.toUpperCase()}_PORT`, String(n.http)],
         ]))
-        const balancer = await new BalancerContainer(path.join(fixturesDir, opts.balancer), members, name)
-          .onNetwork(network.name, network.address(140)).start()
+        let balancerContainer = new BalancerContainer(plan.balancer, members, name).onNetwork(network.name, network.address(140))
+        // The team's file stays as written; the lab's ExSession path is routed by a file beside it.
+        if (plan.exSessionProxy) {
+          balancerContainer = balancerContainer.withCopyContentToContainer([{ content: plan.exSessionProxy, target: `/etc/apache2/conf-enabled/${EXSESSION_PROXY_CONF}` }])
+        }
+        const balancer = await balancerContainer.start()
         started.push(balancer)
-        const startNode = async (route: Route) => {
-          const container = new TomcatNodeContainer(route, name)
-            .withServerXml(path.join(fixturesDir, opts.serverXml))
-            .withPorts(ports[route].http, ports[route].shutdown)
+        const startNode = async (n: NodePlan, i: number) => {
+          let container = new TomcatNodeContainer(n.name, n.route, name)
+            .withServerXml(n.file)
+            .withPorts(n.http, n.shutdown)
+            .withExSessionPath(plan.exSessionPath, n.descriptors)
+          if (plan.webXml) container = container.withExSessionWebXml(plan.webXml)
+          if (plan.war) container = container.withWar(plan.war)
           const node = await (single
             ? container.inNamespaceOf({ id: balancer.getId(), address: network.address(140) })
-            : container.onNetwork(network.name, nodeAddress(route))).start()
+            : container.onNetwork(network.name, nodeAddress(i))).start()
           started.push(node)
           return node
         }
         // The second node starts only once the first is up: started together, one can block 60 s
         // in DeltaManager.waitForSendAllSessions (LAB-NOTES).
-        const node01 = await startNode('node01')
+        const [first, second] = plan.nodes as [NodePlan, NodePlan]
+        const node01 = await startNode(first, 0)
         const joining = performance.now()
-        const node02 = await startNode('node02')
+        const node02 = await startNode(second, 1)
         await untilClustered([node01, node02])
-        return new TomcatLab(opts, network, balancer, { node01, node02 }, performance.now() - joining)
+        return new TomcatLab(opts, plan, network, balancer, { [first.route]: node01, [second.route]: node02 }, performance.now() - joining)
       })
     } catch (error) {
       for (const s of started.reverse()) await s.remove().catch(() => undefined)
@@ -109,17 +220,31 @@ export class TomcatLab {
 
   get balancerUrl(): string { return this.balancer.url }
 
-  user(): ExSessionUser { return new ExSessionUser(this.balancer.url) }
+  /** The nodes' jvmRoutes, in node order (node01's first). */
+  get routes(): string[] { return this.plan.nodes.map((n) => n.route) }
+
+  user(): ExSessionUser { return new ExSessionUser(this.balancer.url, this.plan.exSessionPath) }
 
   node(route: string): StartedTomcatNode {
-    const node = this.nodes[route as Route]
-    if (!node) throw new LabError(`no Tomcat node ${route} (node01, node02)`)
+    const node = this.nodes[route]
+    if (!node) throw new LabError(`no Tomcat node with jvmRoute ${route} (${this.routes.join(', ')})`)
     return node
+  }
+
+  /**
+   * The balancer's worker for a node, as /server-status names it (by URL only): its host and port,
+   * or in the single-host layout its port (the file may say 127.0.0.1 or localhost).
+   */
+  isWorkerOf(worker: WorkerStatus, route: string): boolean {
+    const [member, node] = [new URL(worker.name), new URL(this.node(route).url)]
+    return member.port === node.port && (this.options.topology === 'single-host' || member.hostname === node.hostname)
   }
 
   /** The other node of the pair. */
   peer(route: string): StartedTomcatNode {
-    return this.node(route === 'node01' ? 'node02' : 'node01')
+    const other = this.routes.find((r) => r !== route)
+    if (other === undefined || !this.nodes[route]) throw new LabError(`no Tomcat node with jvmRoute ${route} (${this.routes.join(', ')})`)
+    return this.node(other)
   }
 
   untilClustered(): Promise<void> {
@@ -130,11 +255,11 @@ export class TomcatLab {
    * The user's next successful page after a disruption that began at `since` (performance.now()),
    * retrying on errors every 100 ms for at most `timeoutMs`: the failover gap as a user feels it.
    */
-  async recover(user: ExSessionUser, since: number, timeoutMs = 120_000): Promise<Recovery> {
+  async recover<Page = SessionPage>(user: { visit(): Promise<Page> }, since: number, timeoutMs = 120_000): Promise<Recovery<Page>> {
     const failures: string[] = []
     const page = await until('a page from the surviving node', async () => {
       try {
-        return await user.visit(undefined, 10_000)
+        return await user.visit()
       } catch (error) {
         failures.push((error as Error).message.slice(0, 120))
         throw error
@@ -143,10 +268,11 @@ export class TomcatLab {
     return { page, gapMs: performance.now() - since, failures }
   }
 
-  /** After a test: every node running again and the cluster formed, as the next test expects. */
+  /** After a test: every node running again, the cluster formed and no member in error, as the next test expects. */
   async restore(): Promise<void> {
     for (const node of Object.values(this.nodes)) if (!(await node.running())) await node.startAgain()
     await this.untilClustered()
+    await this.balancer.clearErrors()
   }
 
   async stop(): Promise<void> {

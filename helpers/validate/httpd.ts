@@ -64,6 +64,11 @@ const TOMCAT_COOKIE = 'JSESSIONID'
 const TOMCAT_PARAMETER = 'jsessionid'
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i
 
+/** A member on the loopback address shares the balancer's host: the single-host layout. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host)
+}
+
 interface Token { text: string; line: number; column: number }
 interface Section { name: string; args: Token[]; line: number; column: number; balancer?: Balancer }
 
@@ -198,7 +203,7 @@ function memberFindings(file: string, m: BalancerMember): Finding[] {
     const said = m.params.retry === undefined ? 'has no retry (default 60 s)' : `has retry=${m.params.retry}`
     out.push(finding('warning', file, m, `BalancerMember ${m.url} ${said}: after an error its node stays out of the balancer that long, even once it is back; retry=5 measured`))
   }
-  if (LOOPBACK.test(m.host)) {
+  if (isLoopback(m.host)) {
     out.push(finding('warning', file, m, `BalancerMember ${m.url} is on the loopback address: this works only when httpd and every Tomcat share one host (the single-host layout); ` +
       'on separate hosts each node needs its own address'))
   }

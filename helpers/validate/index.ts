@@ -15,7 +15,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
 import { type Finding, type Report, emptyReport, labError, mergeReports, where } from './findings.ts'
-import { type HttpdConfig, checkHttpdConfig, readHttpdConfig } from './httpd.ts'
+import { type HttpdConfig, checkHttpdConfig, isLoopback, readHttpdConfig } from './httpd.ts'
 import { checkRules } from './ipvs.ts'
 import { type Properties, type Setting, type TomcatServer, checkServerXml, readServerXml } from './tomcat.ts'
 import { checkWebXml, readWebXml } from './webxml.ts'
@@ -186,7 +186,7 @@ function crossCheckBalancers(balancers: HttpdConfig[], servers: Map<string, Tomc
   let oneHost: { file: string; line: number } | undefined
   for (const config of balancers) {
     for (const m of config.balancers.flatMap((b) => b.members)) {
-      if (/^(127\.\d+\.\d+\.\d+|localhost)$/i.test(m.host)) oneHost ??= { file: config.file, line: m.line }
+      if (isLoopback(m.host)) oneHost ??= { file: config.file, line: m.line }
       const target = m.params.route === undefined ? undefined : byRoute.get(m.params.route)
       if (!target || !/^\d+$/.test(m.port ?? '')) continue
       const ports = target.s.httpPorts.flatMap((p) => (p.value === undefined ? [] : [p.value]))

@@ -66,7 +66,7 @@ describe('the mutation catalogue (fixtures/mutations)', () => {
 
 /** The describe and test titles of a suite as patterns: `%s`, `$name` and `${…}` stand for the values .each/.for put there. */
 function titlePatterns(source: string): RegExp[] {
-  const titles = source.matchAll(/\b(?:describe|test|it)(?:\.(?:each|for)\([^)]*\))?\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)
+  const titles = source.matchAll(/\b(?:describe|test|it)(?:\.(?:each|for)\((?:[^()]|\([^()]*\))*\))?\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)
   return [...titles].map((m) => {
     const literal = m[2]!.replace(/\\(.)/g, '$1')
     const pattern = literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%[sdifjo]|\\\$\w+|\\\$\\\{[^}]*\\\}/g, '.+')

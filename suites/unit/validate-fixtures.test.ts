@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { type Finding, type ValidateOptions, formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
 import { checkRules } from '../../helpers/validate/ipvs.ts'
 
-const POST = 'suites/unit/fixtures/post'
+const POST = 'examples/blog-post'
 /** A finding's severity, place and problem, without the consequence and the fix after the first ': '. */
 const headline = (f: Finding) => `${f.severity} ${f.file}:${f.line} ${f.message.split(': ')[0]}`
 const temporary: string[] = []
@@ -53,12 +53,12 @@ describe("the repository's fixtures", () => {
       `warning ${POST}/tomcat/node01/server.xml:150 Receiver address="0.0.0.0" is what this node advertises to its peers`,
       `warning ${POST}/tomcat/node02/server.xml:137 channelSendOptions="8" is asynchronous`,
       `warning ${POST}/tomcat/node02/server.xml:150 Receiver address="0.0.0.0" is what this node advertises to its peers`,
-      `warning ${POST}/httpd/balancer-post.conf:3 BalancerMember http://127.0.0.1:8180 has no connectiontimeout`,
-      `warning ${POST}/httpd/balancer-post.conf:3 BalancerMember http://127.0.0.1:8180 has no retry (default 60 s)`,
-      `warning ${POST}/httpd/balancer-post.conf:3 BalancerMember http://127.0.0.1:8180 is on the loopback address`,
-      `warning ${POST}/httpd/balancer-post.conf:4 BalancerMember http://127.0.0.1:8280 has no connectiontimeout`,
-      `warning ${POST}/httpd/balancer-post.conf:4 BalancerMember http://127.0.0.1:8280 has no retry (default 60 s)`,
-      `warning ${POST}/httpd/balancer-post.conf:4 BalancerMember http://127.0.0.1:8280 is on the loopback address`,
+      `warning ${POST}/httpd/balancer-sticky.conf:3 BalancerMember http://127.0.0.1:8180 has no connectiontimeout`,
+      `warning ${POST}/httpd/balancer-sticky.conf:3 BalancerMember http://127.0.0.1:8180 has no retry (default 60 s)`,
+      `warning ${POST}/httpd/balancer-sticky.conf:3 BalancerMember http://127.0.0.1:8180 is on the loopback address`,
+      `warning ${POST}/httpd/balancer-sticky.conf:4 BalancerMember http://127.0.0.1:8280 has no connectiontimeout`,
+      `warning ${POST}/httpd/balancer-sticky.conf:4 BalancerMember http://127.0.0.1:8280 has no retry (default 60 s)`,
+      `warning ${POST}/httpd/balancer-sticky.conf:4 BalancerMember http://127.0.0.1:8280 is on the loopback address`,
     ])
     expect(v.nodes.map((n) => [n.node, n.jvmRoute, n.httpPorts, n.shutdownPort])).toEqual([['node01', 'node01', [8180], 8105], ['node02', 'node02', [8280], 8205]])
   })
@@ -75,19 +75,19 @@ describe('cross-checks between files', () => {
 
   test("a balancer route that matches no node's jvmRoute", () => {
     expect(variant(POST, { [node02]: (t) => t.replace('jvmRoute="node02"', 'jvmRoute="tomcat2"') }).errors).toEqual([
-      'httpd/balancer-post.conf:4:5: route=node02 matches no Tomcat jvmRoute (node01, tomcat2): session ids end in .node01 or .tomcat2, so no user sticks to this member; set route= to the node\'s jvmRoute',
+      'httpd/balancer-sticky.conf:4:5: route=node02 matches no Tomcat jvmRoute (node01, tomcat2): session ids end in .node01 or .tomcat2, so no user sticks to this member; set route= to the node\'s jvmRoute',
     ])
   })
 
   test("a member's port that is not its node's HTTP connector", () => {
     expect(variant(POST, { [node02]: (t) => t.replace('<Connector port="8280"', '<Connector port="8380"') }).errors).toEqual([
-      'httpd/balancer-post.conf:4:5: BalancerMember http://127.0.0.1:8280 route=node02: node02 (tomcat/node02/server.xml) has no HTTP connector on port 8280 (it listens on 8380): requests for it fail; make the member\'s port and the connector\'s agree',
+      'httpd/balancer-sticky.conf:4:5: BalancerMember http://127.0.0.1:8280 route=node02: node02 (tomcat/node02/server.xml) has no HTTP connector on port 8280 (it listens on 8380): requests for it fail; make the member\'s port and the connector\'s agree',
     ])
   })
 
   test('nodes that share one host (loopback members) on the same shutdown port', () => {
     expect(variant(POST, { [node02]: (t) => t.replace('<Server port="8205"', '<Server port="8105"') }).errors).toEqual([
-      'tomcat/node02/server.xml:22:9: node02 uses shutdown port 8105, as node01 does (tomcat/node01/server.xml), while httpd/balancer-post.conf:3 reaches the nodes on the loopback address, one host: the second node cannot bind it; give each node its own port',
+      'tomcat/node02/server.xml:22:9: node02 uses shutdown port 8105, as node01 does (tomcat/node01/server.xml), while httpd/balancer-sticky.conf:3 reaches the nodes on the loopback address, one host: the second node cannot bind it; give each node its own port',
     ])
   })
 
@@ -112,7 +112,7 @@ describe('cross-checks between files', () => {
     expect(v.errors).toEqual([
       'tomcat/node02/server.xml:189:13: not well-formed XML: </host> found where <Host> (opened at 133:7) must be closed first. Fix the markup there: Tomcat cannot read this file',
     ])
-    expect(v.findings.filter((f) => f.includes('balancer-post.conf'))).toHaveLength(6)
+    expect(v.findings.filter((f) => f.includes('balancer-sticky.conf'))).toHaveLength(6)
   })
 
   test('an unknown ${property} in the shared server.xml, with the properties a team passes', () => {

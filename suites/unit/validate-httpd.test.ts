@@ -4,7 +4,7 @@ import { formatFinding } from '../../helpers/validate/findings.ts'
 import { type HttpdCheckOptions, checkHttpdConfig, readHttpdConfig } from '../../helpers/validate/httpd.ts'
 
 const STICKY = readFileSync('fixtures/httpd/balancer-sticky.conf', 'utf8')
-const POST = readFileSync('suites/unit/fixtures/post/httpd/balancer-post.conf', 'utf8')
+const POST = readFileSync('examples/blog-post/httpd/balancer-sticky.conf', 'utf8')
 const LAB: HttpdCheckOptions = { jvmRoutes: ['node01', 'node02'], variables: ['NODE01_ADDR', 'NODE01_PORT', 'NODE02_ADDR', 'NODE02_PORT'] }
 
 function check(text: string, options: HttpdCheckOptions = LAB, file = 'balancer.conf') {
@@ -69,8 +69,8 @@ describe('balancer configuration: errors', () => {
   test('a <Proxy> never closed, and a close tag that closes something else', () => {
     expect(() => readHttpdConfig(STICKY.replace('</Proxy>\n', ''), 'fixtures/httpd/balancer-sticky.conf')).toThrow(
       'fixtures/httpd/balancer-sticky.conf:6:1: <Proxy balancer://mycluster> is never closed: add </Proxy> at the end of the section (httpd -t refuses the file)')
-    expect(() => readHttpdConfig(STICKY.replace('</Location>', '</Proxy>'), 'fixtures/httpd/balancer-sticky.conf')).toThrow(
-      'fixtures/httpd/balancer-sticky.conf:20:1: </Proxy> found where <Location> (opened at 17:1) must be closed first: add </Location> before it')
+    expect(() => readHttpdConfig(`${STICKY}<Location /status>\n</Proxy>\n`, 'fixtures/httpd/balancer-sticky.conf')).toThrow(
+      'fixtures/httpd/balancer-sticky.conf:15:1: </Proxy> found where <Location> (opened at 14:1) must be closed first: add </Location> before it')
     expect(() => readHttpdConfig('</Proxy>\n', 'x.conf')).toThrow('x.conf:1:1: </Proxy> closes no section')
   })
 

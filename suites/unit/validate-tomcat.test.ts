@@ -6,7 +6,7 @@ import { checkServerXml, readServerXml } from '../../helpers/validate/tomcat.ts'
 const NODE01 = { jvmRoute: 'node01', 'http.port': '8080', 'shutdown.port': '8005' }
 const read = (file: string) => readFileSync(file, 'utf8')
 const SERVER_XML = read('fixtures/tomcat/server.xml')
-const POST_NODE02 = 'suites/unit/fixtures/post/tomcat/node02/server.xml'
+const POST_NODE02 = 'examples/blog-post/tomcat/node02/server.xml'
 
 /** A small server.xml with `cluster` inside <Host>. */
 function server(cluster: string, engine = 'jvmRoute="node01"'): string {

@@ -1,0 +1,119 @@
+/**
+ * The gate's input, checked before anything starts: a team's fixtures directory (laid over
+ * fixtures/ file by file) and their .war. Every problem is collected, each naming its file and
+ * line; the gate refuses to start any lab while one remains. Pure: reads files, starts nothing.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { execaSync } from 'execa'
+import { LabError } from '../errors.ts'
+import { displayPath, fixturesDir, repoRoot } from '../settings.ts'
+import { type Finding, mergeReports } from '../validate/findings.ts'
+import { type NodeConfig, validateFixtures } from '../validate/index.ts'
+import { checkWebXml, readWebXml } from '../validate/webxml.ts'
+
+/** Files a fixtures directory may hold: the layout of fixtures/ the suites read. */
+export const LAYOUT: { pattern: RegExp; what: string }[] = [
+  { pattern: /^tomcat\/server\.xml$/, what: 'tomcat/server.xml (every node, per-node values as ${jvmRoute}, ${http.port}, ${shutdown.port})' },
+  { pattern: /^tomcat\/node0[12]\/server\.xml$/, what: 'tomcat/node01/server.xml, tomcat/node02/server.xml (one per node)' },
+  { pattern: /^httpd\/balancer-(sticky|nonsticky)\.conf$/, what: 'httpd/balancer-sticky.conf, httpd/balancer-nonsticky.conf' },
+  { pattern: /^httpd\/realserver\.conf$/, what: 'httpd/realserver.conf (the IPVS real servers)' },
+  { pattern: /^ipvs\/(rr|wrr|lc|sh|persistent|direct-routing)\.rules$/, what: 'ipvs/rr.rules, wrr, lc, sh, persistent, direct-routing (ipvsadm-save syntax)' },
+  { pattern: /^webapp\/WEB-INF\/web\.xml$/, what: "webapp/WEB-INF/web.xml (ExSession's descriptor)" },
+]
+// Besides these, one <name>.war at the top: the team's webapp, as with --war.
+
+/** Files of the lab's own, not under test: the post's originals and the no-cluster control. */
+const LAB_OWN = /^(tomcat\/server-(original|no-cluster)\.xml|httpd\/balancer-original\.conf)$/
+
+export interface GateInput {
+  /** The team's fixtures directory (LAB_FIXTURES), laid over fixtures/. */
+  fixtures?: string
+  /** The team's webapp (LAB_WAR). */
+  war?: string
+}
+
+export interface InputCheck {
+  errors: string[]
+  findings: Finding[]
+  /** The team's files, relative to their directory. */
+  files: string[]
+  nodes: NodeConfig[]
+}
+
+export function checkInput(input: GateInput): InputCheck {
+  const errors: string[] = []
+  const files: string[] = []
+  const wars: string[] = []
+  const overlay = input.fixtures === undefined ? undefined : path.resolve(input.fixtures)
+  if (overlay !== undefined) {
+    if (!existsSync(overlay) || !statSync(overlay).isDirectory()) {
+      return { errors: [`--fixtures ${input.fixtures}: no such directory`], findings: [], files, nodes: [] }
+    }
+    const unknown: string[] = []
+    for (const file of walk(overlay)) {
+      if (LAYOUT.some((l) => l.pattern.test(file))) files.push(file)
+      else if (/^[^/]+\.war$/.test(file)) wars.push(path.join(overlay, file))
+      else unknown.push(file)
+    }
+    if (unknown.length) {
+      errors.push(`${displayPath(overlay)}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not files' : 'is not a file'} of the fixtures layout, so no suite would read ` +
+        `${unknown.length > 1 ? 'them' : 'it'}; name each after the file it replaces: ${LAYOUT.map((l) => l.what).join('; ')}; or <name>.war (the webapp under test)`)
+    }
+    if (wars.length > 1) errors.push(`${displayPath(overlay)}: ${wars.map((w) => path.basename(w)).join(', ')}: one webapp (.war) at a time`)
+    if (wars.length && input.war) errors.push(`${displayPath(overlay)}: holds ${path.basename(wars[0]!)} and --war ${input.war} names another: give one`)
+    if (!files.length && !unknown.length && !wars.length) errors.push(`--fixtures ${input.fixtures}: the directory holds no file; lay it out like fixtures/ (${LAYOUT.map((l) => l.what).join('; ')})`)
+  }
+
+  // Validate the files the gate will run: fixtures/ with the team's files laid over it, in a
+  // scratch copy; messages name the team's file, or fixtures/'s.
+  const merged = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-gate-'))
+  try {
+    for (const dir of ['tomcat', 'httpd', 'ipvs']) cpSync(path.join(fixturesDir, dir), path.join(merged, dir), { recursive: true })
+    mkdirSync(path.join(merged, 'webapp/WEB-INF'), { recursive: true })
+    cpSync(path.join(repoRoot, 'webapp/WEB-INF/web.xml'), path.join(merged, 'webapp/WEB-INF/web.xml'))
+    for (const file of files) cpSync(path.join(overlay!, file), path.join(merged, file))
+    const source = (file: string) => (files.includes(file) ? path.join(overlay!, file) : file.startsWith('webapp/') ? path.join(repoRoot, file) : path.join(fixturesDir, file))
+    const named = (text: string) => text.replaceAll(/(?:\/private)?\/tmp\/lb-e2e-gate-[^/]+\/([^\s:,)]+)/g, (_, file: string) => displayPath(source(file)))
+    const v = validateFixtures(merged)
+    errors.push(...v.errors.map((e) => named(e.message)))
+    const relative = (f: Finding) => path.relative(merged, f.file)
+    const findings = v.findings.filter((f) => !LAB_OWN.test(relative(f)))
+      .map((f) => ({ ...f, file: displayPath(source(relative(f))), message: named(f.message) }))
+    const warFile = input.war ?? wars[0]
+    const war = warFile === undefined ? { errors: [], findings: [] } : checkWar(warFile)
+    const all = mergeReports({ errors: [], findings }, war)
+    return { errors: [...errors, ...war.errors.map((e) => e.message)], findings: all.findings, files, nodes: v.nodes.map((n) => ({ ...n, file: named(n.file) })) }
+  } finally {
+    rmSync(merged, { recursive: true, force: true })
+  }
+}
+
+/** The team's .war: a zip Tomcat can deploy, whose WEB-INF/web.xml says <distributable/>. */
+function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
+  const file = path.resolve(war)
+  const shown = displayPath(file)
+  if (!existsSync(file) || !statSync(file).isFile()) return { errors: [new LabError(`--war ${war}: no such file`)], findings: [] }
+  if (!file.endsWith('.war')) return { errors: [new LabError(`${shown}: expected a .war file (Tomcat deploys webapps/<name>.war at /<name>)`)], findings: [] }
+  const listing = execaSync('unzip', ['-Z1', file], { reject: false })
+  if (listing.exitCode !== 0) return { errors: [new LabError(`${shown}: not a readable .war (zip) archive: ${String(listing.stderr || listing.stdout).trim().split('\n')[0]}`)], findings: [] }
+  if (!String(listing.stdout).split('\n').includes('WEB-INF/web.xml')) {
+    return { errors: [], findings: [{ severity: 'warning', file: shown, message: 'no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp\'s sessions and a failover loses them; add a web.xml with <distributable/>' }] }
+  }
+  const text = String(execaSync('unzip', ['-p', file, 'WEB-INF/web.xml']).stdout)
+  try {
+    return checkWebXml(readWebXml(text, `${shown}!/WEB-INF/web.xml`))
+  } catch (error) {
+    if (error instanceof LabError) return { errors: [error], findings: [] }
+    throw error
+  }
+}
+
+function walk(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).flatMap((entry) => {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name
+    if (entry.name.startsWith('.')) return []
+    return entry.isDirectory() ? walk(path.join(dir, entry.name), relative) : [relative]
+  })
+}

@@ -1,0 +1,153 @@
+/**
+ * The regression gate: a team's configuration (and .war) checked, then proven in the labs by the
+ * suites themselves. Validation first — a bad file stops the gate before any lab starts, with exit
+ * code 2 —, then the config checks of the programs themselves (httpd -t, Tomcat's configtest), then
+ * vitest with the team's files laid over fixtures/. Findings (measured warnings with their cause and
+ * fix) are printed at the end; limits turn them into failures.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { execa } from 'execa'
+import { LabError } from '../errors.ts'
+import { FIGURES_FILE } from '../figures.ts'
+import { summarizeJunit } from '../junit.ts'
+import { say } from '../progress.ts'
+import { parseFigures, resultsFromJunit } from '../report/model.ts'
+import { displayPath, repoRoot } from '../settings.ts'
+import { formatFinding } from '../validate/findings.ts'
+import { layoutsFor } from '../labs/tomcat.ts'
+import { configTest } from './configtest.ts'
+import { type GateInput, checkInput } from './input.ts'
+
+export type Area = 'lvs' | 'tomcat' | 'balancer'
+export const AREAS: Area[] = ['lvs', 'tomcat', 'balancer']
+
+export interface VerifyOptions extends GateInput {
+  only?: Area[]
+  /** Suite files to run (paths or vitest filters), instead of every suite of the areas. */
+  suites?: string[]
+  /** Seconds; unset, a long failover gap is a warning. */
+  maxFailoverGap?: number
+  /** Count; unset, stale non-sticky reads under asynchronous replication are a warning. */
+  maxStaleReads?: number
+  /** Seconds from a restarted node serving again to the balancer sending it new users. */
+  maxRejoinTime?: number
+  /** Stop at the first failing test. */
+  bail?: boolean
+  /** Extra environment for the run (LAB_IPVS_BACKEND …). */
+  env?: Record<string, string>
+}
+
+export interface VerifyResult {
+  /** 0 passed, 1 a test failed, 2 the input was refused before any lab started. */
+  exitCode: 0 | 1 | 2
+  /** Validation errors (exit code 2). */
+  errors: string[]
+  warnings: string[]
+  passed: number
+  failed: number
+  /** `file > describe > test: first line of the failure`, in the order they ran. */
+  failures: string[]
+}
+
+export const JUNIT_FILE = path.join(repoRoot, 'reports', 'junit.xml')
+
+/** Input checks only (no container): the exit code 2 part of the gate. */
+export function refuse(options: VerifyOptions): VerifyResult | undefined {
+  const input = checkInput(options)
+  if (!input.errors.length) return undefined
+  return { exitCode: 2, errors: input.errors, warnings: input.findings.map(formatFinding), passed: 0, failed: 0, failures: [] }
+}
+
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const input = checkInput(options)
+  const warnings = input.findings.map(formatFinding)
+  const refused = (errors: string[]): VerifyResult => ({ exitCode: 2, errors, warnings, passed: 0, failed: 0, failures: [] })
+  if (input.errors.length) return refused(input.errors)
+  for (const w of warnings) say(`warning: ${w.replace(/^warning /, '')}`)
+
+  const env: Record<string, string> = {
+    ...options.env,
+    ...(options.fixtures ? { LAB_FIXTURES: path.resolve(options.fixtures) } : {}),
+    ...(options.war ? { LAB_WAR: path.resolve(options.war) } : {}),
+    ...(options.maxFailoverGap !== undefined ? { LAB_MAX_FAILOVER_GAP: String(options.maxFailoverGap) } : {}),
+    ...(options.maxStaleReads !== undefined ? { LAB_MAX_STALE_READS: String(options.maxStaleReads) } : {}),
+    ...(options.maxRejoinTime !== undefined ? { LAB_MAX_REJOIN_TIME: String(options.maxRejoinTime) } : {}),
+  }
+  const only = options.only?.length ? options.only : AREAS
+  if (only.some((a) => a !== 'lvs')) {
+    const problems = await withEnv(env, () => configTest())
+    if (problems.length) return refused(problems)
+    const layouts = await withEnv(env, async () => layoutsFor())
+    if (!layouts.includes('multi-host')) {
+      warnings.push('warning: the Tomcat suites ran in the single-host layout only: a balancer file reaches its members on the loopback address, ' +
+        'which works only while httpd and every Tomcat share one host; on separate hosts each member needs its node\'s address (see the loopback warnings above)')
+    }
+  }
+
+  const projects = [...new Set(only.map((a) => (a === 'lvs' ? 'lvs' : 'tomcat')))]
+  const filters = options.suites?.length ? options.suites : only.includes('tomcat') || only.includes('lvs') ? [] : ['suites/balancer-']
+  // A JUnit file of the gate's own, so a concurrent `npm test` cannot change the verdict it reads.
+  const junit = path.join(mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-verify-')), 'junit.xml')
+  const args = ['run', ...projects.flatMap((p) => ['--project', p]), ...(options.bail ? ['--bail=1'] : []), ...filters]
+  say(`lb-e2e verify: vitest ${args.join(' ')}${options.fixtures ? ` with ${displayPath(options.fixtures)} over fixtures/` : ''}${options.war ? `, ${displayPath(options.war)}` : ''}`)
+  const run = await execa(process.execPath, [path.join(repoRoot, 'node_modules/vitest/vitest.mjs'), ...args], {
+    cwd: repoRoot, env: { ...env, LAB_JUNIT_FILE: junit }, stdio: 'inherit', reject: false,
+  })
+  const xml = readText(junit)
+  rmSync(path.dirname(junit), { recursive: true, force: true })
+  if (xml === undefined) throw new LabError(`vitest wrote no JUnit report (exit ${run.exitCode}): see its output above`)
+  writeFileSync(JUNIT_FILE, xml)
+  const { passed, failed } = summarizeJunit(xml)
+  const { tests, errors } = resultsFromJunit(xml)
+  const failures = [
+    ...tests.filter((t) => t.state === 'failed').map((t) => `${t.file} > ${t.name}: ${t.error ?? ''}`),
+    ...errors.map((e) => `${e.where}: ${e.message}`),
+  ]
+  const measured = parseFigures(readText(FIGURES_FILE) ?? '').figures
+    .flatMap((f) => (f.kind === 'finding' && f.severity === 'warning' ? [`${f.message}${f.test ? ` (${f.test})` : ''}`] : []))
+  const ok = run.exitCode === 0 && failed === 0 && passed > 0
+  return { exitCode: ok ? 0 : 1, errors: [], warnings: [...warnings, ...new Set(measured)], passed, failed, failures }
+}
+
+/** The closing lines of a gate run: findings, failures, counts. */
+export function report(result: VerifyResult): string {
+  const lines: string[] = []
+  if (result.errors.length) {
+    lines.push(`lb-e2e: the input was refused before any lab started (${result.errors.length} error${result.errors.length > 1 ? 's' : ''}):`)
+    for (const e of result.errors) lines.push(`  error: ${e.replaceAll('\n', '\n    ')}`)
+  }
+  if (result.warnings.length) {
+    lines.push(`warnings (${result.warnings.length}):`)
+    for (const w of result.warnings) lines.push(`  ${w.replace(/^warning /, '')}`)
+  }
+  if (result.failures.length) {
+    lines.push('failed:')
+    for (const f of result.failures) lines.push(`  ${f}`)
+  }
+  if (!result.errors.length) lines.push(`${result.passed} passed, ${result.failed} failed`)
+  return lines.join('\n')
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Runs `work` with the gate's environment, so the lab helpers resolve the team's files. */
+async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
+  Object.assign(process.env, env)
+  try {
+    return await work()
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// The gate as a team runs it: `npx lb-e2e verify --fixtures <dir>`. Bad input is refused before
+// any lab starts — one clear error per problem naming the file (and line), exit code 2, and not
+// one container left behind — and `up` hands a person a working lab that Ctrl-C removes.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { execa } from 'execa'
+import { afterAll, describe, expect, test } from 'vitest'
+import { findLeftovers } from '../helpers/cleanup.ts'
+import { fetchOnce } from '../helpers/http.ts'
+import { repoRoot } from '../helpers/settings.ts'
+import { until } from '../helpers/wait.ts'
+
+const CLI = path.join(repoRoot, 'bin/lb-e2e.ts')
+const scratch: string[] = []
+afterAll(() => { for (const dir of scratch) rmSync(dir, { recursive: true, force: true }) })
+
+/** A fixtures directory holding `files` (relative path → text, or a file to copy). */
+function teamDir(files: Record<string, string | { copy: string }>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-team-'))
+  scratch.push(dir)
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+    if (typeof content === 'string') writeFileSync(path.join(dir, file), content)
+    else cpSync(content.copy, path.join(dir, file))
+  }
+  return dir
+}
+
+const fixture = (file: string) => readFileSync(path.join(repoRoot, 'fixtures', file), 'utf8')
+
+/** The CLI under its own run id, so what it leaves behind (nothing, we expect) can be found. */
+async function gate(args: string[]): Promise<{ exitCode: number; output: string; leftovers: string[] }> {
+  const run = randomBytes(3).toString('hex')
+  const result = await execa(process.execPath, [CLI, ...args], {
+    cwd: repoRoot, reject: false, all: true, timeout: 120_000, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' },
+  })
+  const left = findLeftovers({ run })
+  return { exitCode: result.exitCode ?? -1, output: result.all ?? '', leftovers: [...left.containers, ...left.networks] }
+}
+
+describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing left behind)', () => {
+  const refused = [
+    {
+      what: 'a fixtures directory that does not exist',
+      args: () => ['verify', '--fixtures', '/nonexistent/team-config'],
+      message: '--fixtures /nonexistent/team-config: no such directory',
+    },
+    {
+      what: 'a file the fixtures layout does not have',
+      args: () => ['verify', '--fixtures', teamDir({ 'httpd/balancer-post.conf': fixture('httpd/balancer-sticky.conf') })],
+      message: 'httpd/balancer-post.conf is not a file of the fixtures layout, so no suite would read it; name each after the file it replaces',
+    },
+    {
+      what: 'a server.xml that is not well-formed: file, line, column and the element left open',
+      args: () => ['verify', '--fixtures', teamDir({ 'tomcat/server.xml': fixture('tomcat/server.xml').replace('</Host>', '</host>') })],
+      message: /tomcat\/server\.xml:\d+:\d+: not well-formed XML: <\/host> found where <Host> \(opened at \d+:\d+\) must be closed first/,
+    },
+    {
+      what: "balancer routes that match no Tomcat's jvmRoute",
+      args: () => ['verify', '--fixtures', teamDir({ 'httpd/balancer-sticky.conf': fixture('httpd/balancer-sticky.conf').replaceAll('route=node0', 'route=tomcat') })],
+      message: /httpd\/balancer-sticky\.conf:\d+:\d+: route=tomcat1 matches no Tomcat jvmRoute \(node01, node02\)/,
+    },
+    {
+      what: 'nodes on different multicast ports',
+      args: () => ['verify', '--fixtures', teamDir({ 'tomcat/node02/server.xml': fixture('tomcat/server.xml').replace('port="45564"', 'port="45565"') })],
+      message: /tomcat\/node02\/server\.xml:\d+:\d+: McastService port 45565 differs from node01's 45564/,
+    },
+    {
+      what: 'an ipvs rules file with an unknown scheduler',
+      args: () => ['verify', '--only', 'lvs', '--fixtures', teamDir({ 'ipvs/rr.rules': fixture('ipvs/rr.rules').replace('-s rr', '-s fastest') })],
+      message: /ipvs\/rr\.rules:\d+(:\d+)?: .*fastest/,
+    },
+    {
+      what: 'a .war that is not a zip archive',
+      args: () => ['verify', '--war', path.join(teamDir({ 'app.war': 'not a zip' }), 'app.war')],
+      message: /app\.war: not a readable \.war \(zip\) archive/,
+    },
+    {
+      what: 'a balancer file httpd rejects (apache2 -t): its own message',
+      args: () => ['verify', '--only', 'balancer', '--fixtures', teamDir({ 'httpd/balancer-sticky.conf': fixture('httpd/balancer-sticky.conf').replace('ProxyPass /ExSession', 'ProxyPas /ExSession') })],
+      message: /httpd\/balancer-sticky\.conf: httpd rejects this configuration \(apache2 -t\):\n.*Invalid command 'ProxyPas'/s,
+    },
+    {
+      what: "an attribute Tomcat's configtest does not know (a misspelt one keeps the default silently)",
+      args: () => ['verify', '--only', 'tomcat', '--fixtures', teamDir({ 'tomcat/server.xml': fixture('tomcat/server.xml').replace('expireSessionsOnShutdown=', 'expireSessionOnShutdown=') })],
+      message: /tomcat\/server\.xml: Tomcat ignores <Manager> expireSessionOnShutdown="false" \(configtest: "failed to set property"\)/,
+    },
+    {
+      what: 'an unknown --only area',
+      args: () => ['verify', '--only', 'haproxy'],
+      message: '--only haproxy: expected one of lvs, tomcat, balancer',
+    },
+    {
+      what: 'a limit that is not a number',
+      args: () => ['verify', '--max-failover-gap', 'soon'],
+      message: '--max-failover-gap soon: expected a number ≥ 0',
+    },
+  ]
+
+  test.for(refused)('$what', async ({ args, message }) => {
+    const { exitCode, output, leftovers } = await gate(args())
+    expect(exitCode, output).toBe(2)
+    if (typeof message === 'string') expect(output).toContain(message)
+    else expect(output).toMatch(message)
+    expect(output, 'no lab was started').not.toMatch(/Tomcat lab|LVS lab|vitest run/)
+    expect(leftovers, 'containers or networks left behind').toEqual([])
+  })
+
+  test('--help documents every option', async () => {
+    const { exitCode, output } = await gate(['--help'])
+    expect(exitCode).toBe(0)
+    const source = readFileSync(CLI, 'utf8')
+    const declared = [...source.matchAll(/^ {6}'?([a-z-]+)'?: \{ type:/gm)].map((m) => m[1]!).filter((o) => o !== 'help')
+    expect(declared.length).toBeGreaterThan(8)
+    for (const option of declared) expect(output, `--${option} in --help`).toContain(`--${option}`)
+  })
+})
+
+describe('lb-e2e up and down', () => {
+  test('up tomcat prints a balancer URL that serves ExSession; Ctrl-C removes the lab', async () => {
+    const run = randomBytes(3).toString('hex')
+    const child = execa(process.execPath, [CLI, 'up', 'tomcat'], { cwd: repoRoot, reject: false, all: true, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' } })
+    let output = ''
+    child.all?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    try {
+      const url = await until('up to print the balancer URL', async () => {
+        const m = /open\s+(http:\/\/\S+\/ExSession\/)/.exec(output)
+        if (!m) throw new Error(`not yet:\n${output.slice(-500)}`)
+        return m[1]!
+      }, { timeoutMs: 120_000, intervalMs: 250 })
+      const page = await fetchOnce(url)
+      expect(page.status, page.body.slice(0, 300)).toBe(200)
+      expect(page.body).toMatch(/node0[12]/)
+      expect(findLeftovers({ run }).containers.length, 'balancer and two nodes').toBe(3)
+    } finally {
+      child.kill('SIGINT')
+    }
+    const done = await child
+    expect(done.exitCode, output).toBe(0)
+    const left = findLeftovers({ run })
+    expect([...left.containers, ...left.networks], output).toEqual([])
+  })
+
+  test('down with no lab up says so and removes nothing of a live run', async () => {
+    const { exitCode, output } = await gate(['down'])
+    expect(exitCode).toBe(0)
+    expect(output).toMatch(/no lab was up|removed leftovers of earlier runs/)
+  })
+})
