@@ -6,6 +6,7 @@
  * ExSession is deployed by a context descriptor at /ExSession, or at another path when a team's own
  * ExSession.war takes /ExSession (withExSessionPath).
  */
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
 import { type ContainerControl, controlContainer, withStaticAddress } from './containers.ts'
@@ -22,6 +23,7 @@ export interface ClusterView {
 }
 
 export class TomcatNodeContainer extends GenericContainer {
+  readonly #node: string
   readonly #route: string
   #httpPort = 8080
   #exSessionPath = '/ExSession'
@@ -35,13 +37,15 @@ export class TomcatNodeContainer extends GenericContainer {
    */
   constructor(node: string, route: string, lab: string) {
     super(imageTag('tomcat'))
+    this.#node = node
     this.#route = route
-    this.withName(resourceName(`${lab}-${node}`)).withLabels(labels()).withEnvironment({ JVM_ROUTE: route })
+    this.withName(resourceName(`${lab}-${node}`)).withLabels(labels())
   }
 
-  /** The server.xml under test, copied to conf/server.xml before Tomcat starts. */
+  /** The server.xml under test, copied to conf/server.xml before Tomcat starts, with the properties it reads. */
   withServerXml(file: string): this {
     return this.withCopyFilesToContainer([{ source: file, target: '/opt/tomcat/conf/server.xml' }])
+      .withEnvironment(nodeEnvironment(this.#node, this.#route, file))
   }
 
   /** ExSession's deployment descriptor under test (e.g. a web.xml without <distributable/>). */
@@ -141,4 +145,13 @@ export class StartedTomcatNode extends AbstractStartedContainer {
   async untilServing(): Promise<void> {
     await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: 90_000, intervalMs: 250 })
   }
+}
+
+/**
+ * The system properties a node's server.xml may read: ${jvmRoute} only when the file asks for it
+ * (Tomcat's Engine takes a -DjvmRoute as its jvmRoute even when server.xml sets none, which would
+ * hide a missing one), the lab's name for the node always.
+ */
+export function nodeEnvironment(node: string, route: string, serverXml: string): Record<string, string> {
+  return { LAB_NODE: node, ...(readFileSync(serverXml, 'utf8').includes('${jvmRoute}') ? { JVM_ROUTE: route } : {}) }
 }

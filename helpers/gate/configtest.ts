@@ -11,6 +11,7 @@ import { LabError, tail } from '../errors.ts'
 import { ensureImage, imageTag } from '../images.ts'
 import { BALANCER_FILES, type NodePlan, layoutsFor, planTomcatLab } from '../labs/tomcat.ts'
 import { step } from '../progress.ts'
+import { nodeEnvironment } from '../tomcat.ts'
 import { displayPath } from '../settings.ts'
 
 
@@ -43,7 +44,7 @@ export async function configTest(): Promise<string[]> {
 /** `configtest` of one node's server.xml with the lab's system properties; a problem, or undefined. */
 export async function tomcatConfigTest(node: NodePlan): Promise<string | undefined> {
   const { exitCode, output } = await runCheck(imageTag('tomcat'), `configtest-${node.name}`, {
-    env: { JVM_ROUTE: node.route, HTTP_PORT: String(node.http), SHUTDOWN_PORT: String(node.shutdown) },
+    env: { ...nodeEnvironment(node.name, node.route, node.file), HTTP_PORT: String(node.http), SHUTDOWN_PORT: String(node.shutdown) },
     files: [{ source: node.file, target: '/opt/tomcat/conf/server.xml' }],
     command: 'tomcat-foreground configtest',
   })

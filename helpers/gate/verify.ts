@@ -81,7 +81,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     if (problems.length) return refused(problems)
     const layouts = await withEnv(env, async () => layoutsFor())
     if (!layouts.includes('multi-host')) {
-      warnings.push('warning: the Tomcat suites ran in the single-host layout only: a balancer file reaches its members on the loopback address, ' +
+      warnings.push('the Tomcat suites ran in the single-host layout only: a balancer file reaches its members on the loopback address, ' +
         'which works only while httpd and every Tomcat share one host; on separate hosts each member needs its node\'s address (see the loopback warnings above)')
     }
   }

@@ -48,7 +48,7 @@ public class ClusterServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String node = System.getProperty("jvmRoute", "");
+        String node = SessionServlet.nodeName();
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         StringBuilder b = new StringBuilder(256);
         b.append("{\"node\":").append(SessionServlet.jsonString(node));

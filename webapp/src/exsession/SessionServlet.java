@@ -2,11 +2,15 @@ package exsession;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
@@ -22,9 +26,28 @@ public class SessionServlet extends HttpServlet {
     /** Per-session request counter; an Integer so any node can deserialize it. */
     static final String COUNTER = "requestCount";
 
+    /**
+     * The node as the balancer knows it: the Engine's jvmRoute (the session id suffix), from
+     * Tomcat's JMX; the lab's name for the node (-Dlb-e2e.node) when the Engine has none.
+     */
+    static String nodeName() {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            for (ObjectName engine : server.queryNames(new ObjectName("*:type=Engine"), null)) {
+                Object route = server.getAttribute(engine, "jvmRoute");
+                if (route != null && !route.toString().isEmpty()) {
+                    return route.toString();
+                }
+            }
+        } catch (JMException e) {
+            // no Engine bean: the lab's name below
+        }
+        return System.getProperty("lb-e2e.node", "");
+    }
+
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String node = System.getProperty("jvmRoute", "");
+        String node = nodeName();
         HttpSession session = req.getSession(true);
         boolean isNew = session.isNew();
 
