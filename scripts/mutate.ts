@@ -61,8 +61,13 @@ async function run(mutation: Mutation): Promise<Omit<Row, 'name' | 'seconds'>> {
       })
       writeFileSync(log, `${readFileSync(log, 'utf8')}$ lb-e2e verify --only ${area} ${suite.join(' ')}\n${gate.all ?? ''}\n`)
       if (gate.exitCode === 2) {
-        const error = /^ {2}error: (.*)$/m.exec(gate.all ?? '')?.[1] ?? 'the input was refused'
-        return { caughtBy: `validation: ${error.replace(overlay, '<mutated>')}`, verdict: 'killed', expected: mutation.validation !== undefined && error.includes(mutation.validation) }
+        // The first error: its first line, and for a program's long output its telling line.
+        const block = /^ {2}error: (.*(?:\n {4}.*)*)/m.exec(gate.all ?? '')?.[1] ?? 'the input was refused'
+        const [head, ...more] = block.split('\n')
+        const telling = more.map((l) => l.trim()).find((l) => /Error at line|Caused by|AH\d+|Invalid command/.test(l))
+        const error = telling ? `${head} ${telling}` : head!
+        const said = /^(validation|configtest): (.*)$/.exec(mutation.expectedKiller)?.[2]
+        return { caughtBy: `validation: ${error.replace(overlay, '<mutated>')}`, verdict: 'killed', expected: said !== undefined && error.includes(said) }
       }
       if (gate.exitCode === 1) {
         const failed = resultsFromJunit(readFileSync(JUNIT_FILE, 'utf8')).tests.find((t) => t.state === 'failed')

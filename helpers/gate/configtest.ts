@@ -49,11 +49,17 @@ export async function tomcatConfigTest(node: NodePlan): Promise<string | undefin
     command: 'tomcat-foreground configtest',
   })
   const file = displayPath(node.file)
-  if (exitCode !== 0) return `${file}: Tomcat rejects this server.xml for ${node.name} (configtest):\n${tail(output, 20)}`
+  if (exitCode !== 0) return `${file}: Tomcat rejects this server.xml for ${node.name} (configtest):\n${tail(readable(output), 12)}`
   // Tomcat 9's wording: "Match [Server/…/Manager] failed to set property [x] to [y]".
   const ignored = [...output.matchAll(/Match \[([^\]]*)\] failed to set property \[([^\]]*)\] to \[([^\]]*)\]/g)]
     .map((m) => `<${m[1]!.split('/').at(-1)}> ${m[2]}="${m[3]}"`)
   if (!ignored.length) return undefined
   return `${file}: Tomcat ignores ${[...new Set(ignored)].join(', ')} (configtest: "failed to set property"): ` +
     'a misspelt or misplaced attribute keeps the default silently; fix the name or move it to the element that has it'
+}
+
+/** Tomcat's log without stack frames and timestamps: the messages a person reads. */
+function readable(log: string): string {
+  return log.split('\n').filter((line) => !/^\s+(at |\.\.\. \d+ more)/.test(line))
+    .map((line) => line.replace(/^\d{2}-\w{3}-\d{4} [\d:.]+ /, '')).join('\n')
 }

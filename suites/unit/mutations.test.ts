@@ -55,6 +55,8 @@ describe('the mutation catalogue (fixtures/mutations)', () => {
       expect(mutation.validation, 'a validation killer names the text validation reports').toBe(killer.slice('validation: '.length))
       return
     }
+    // Tomcat's own configtest (in a container, before any lab): npm run mutate shows its words.
+    if (killer.startsWith('configtest: ')) return
     const [file, ...names] = killer.split(' > ')
     expect(file, killer).toMatch(/^suites\/[\w-]+\.test\.ts$/)
     expect(existsSync(file!), `${file} exists`).toBe(true)
