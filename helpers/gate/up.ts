@@ -42,8 +42,13 @@ export async function up(options: UpOptions): Promise<void> {
       stops.push(lab.stop)
       state.lvs = lab.info
       writeFileSync(UP_FILE, JSON.stringify(state))
+      // The guest agent takes one client at a time: let go of it, so `lb-e2e ipvsadm` can talk to the director.
       const attached = await LvsLab.attach(lab.info)
-      await attached.apply('rr.rules')
+      try {
+        await attached.apply('rr.rules')
+      } finally {
+        await attached.director.close() // not detach(): that would remove the service just applied
+      }
       const [n1] = lab.info.nodes
       lines.push(
         `LVS lab (director: ${lab.info.director.backend} backend — ${lab.info.director.reason})`,

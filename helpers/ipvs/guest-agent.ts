@@ -1,6 +1,7 @@
 // A client for the QEMU guest agent (qemu-ga) over the unix socket QEMU exposes for it: the
 // director VM's command channel. One request at a time; guest-exec runs a program in the guest.
 import net from 'node:net'
+import { LabError } from '../errors.ts'
 
 export interface GuestExecOptions {
   /** Written to the program's stdin (guest-exec input-data). */
@@ -21,7 +22,7 @@ export interface GuestAgentConnectOptions {
   timeoutMs?: number
 }
 
-export class GuestAgentError extends Error {
+export class GuestAgentError extends LabError {
   override name = 'GuestAgentError'
 }
 
