@@ -7,7 +7,11 @@
  * Synchronous on purpose: vitest exits 1 ms after a SIGINT, so a signal handler gets no second
  * turn of the event loop; everything must be done before it returns.
  */
+import { readdirSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { execaSync } from 'execa'
+import { LEDGER_NAME, removeOwnedServices } from './ipvs/host.ts'
 import { say } from './progress.ts'
 import { LABEL, runId } from './settings.ts'
 
@@ -18,6 +22,8 @@ export interface Leftovers {
   vms: number[]
   /** `iptables -t nat` rules of the host backend, tagged `--comment lb-e2e-<run>-<owner pid>`. */
   natRules: string[]
+  /** The host backend's ledgers of the IPVS services it added (helpers/ipvs/host.ts). */
+  ipvsLedgers: string[]
 }
 
 /** Resources of one run (default: this run), or of every run whose owner process is gone. */
@@ -38,6 +44,10 @@ export function findLeftovers(scope: { run: string } | 'orphans' = { run: runId(
     taps: tapDevices(scope === 'orphans' ? undefined : scope.run).filter((tap) => !live.some((q) => tapName(q.run) === tap)),
     natRules: natRules(scope === 'orphans' ? undefined : scope.run)
       .filter((rule) => orphan(/--comment lb-e2e-[0-9a-z]+-(\d+)/.exec(rule)?.[1] ?? '')),
+    ipvsLedgers: readdirSync(os.tmpdir()).flatMap((name) => {
+      const m = LEDGER_NAME.exec(name)
+      return m && (scope === 'orphans' ? orphan(m[2]!) : m[1] === scope.run) ? [path.join(os.tmpdir(), name)] : []
+    }),
   }
 }
 
@@ -46,6 +56,7 @@ export function removeLeftovers(found: Leftovers): void {
   if (found.containers.length) run('docker', ['rm', '-f', '-v', ...found.containers])
   for (const tap of found.taps) run('ip', ['link', 'delete', tap])
   for (const rule of found.natRules) run('iptables', ['-t', 'nat', ...rule.replace(/^-A /, '-D ').split(' ')])
+  for (const ledger of found.ipvsLedgers) removeOwnedServices(ledger)
   if (found.networks.length) run('docker', ['network', 'rm', ...found.networks])
 }
 
@@ -56,6 +67,7 @@ export function describeLeftovers(found: Leftovers): string {
     found.taps.length && `TAP devices: ${found.taps.join(', ')}`,
     found.vms.length && `QEMU processes: ${found.vms.join(', ')}`,
     found.natRules.length && `iptables nat rules: ${found.natRules.join('; ')}`,
+    found.ipvsLedgers.length && `IPVS services listed in ${found.ipvsLedgers.join(', ')}`,
   ].filter(Boolean)
   return parts.length ? parts.join('; ') : 'nothing'
 }

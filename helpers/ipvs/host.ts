@@ -37,15 +37,21 @@ export const localRunner: CommandRunner = {
   async close() {},
 }
 
-/** The virtual services this run added on the host: lines `+tcp:VIP:80`, and `-tcp:VIP:80` once deleted. */
+/**
+ * The virtual services this run added on the host: lines `+tcp:VIP:80`, and `-tcp:VIP:80` once
+ * deleted. Named after the run and its owner process, so `npm run clean` can tell an orphan's.
+ */
 function ledgerFile(): string {
-  return path.join(os.tmpdir(), `lb-e2e-${runId()}-ipvs-services`)
+  return path.join(os.tmpdir(), `lb-e2e-${runId()}-${ownerPid()}-ipvs-services`)
 }
 
-function ownedServices(): Set<string> {
+/** Ledgers in the temporary directory: `lb-e2e-<run>-<owner pid>-ipvs-services`. */
+export const LEDGER_NAME = /^lb-e2e-([0-9a-z]+)-(\d+)-ipvs-services$/
+
+function ownedServices(file = ledgerFile()): Set<string> {
   const owned = new Set<string>()
   let text = ''
-  try { text = readFileSync(ledgerFile(), 'utf8') } catch { /* nothing added yet */ }
+  try { text = readFileSync(file, 'utf8') } catch { /* nothing added yet */ }
   for (const line of text.split('\n')) {
     if (line.startsWith('+')) owned.add(line.slice(1))
     else if (line.startsWith('-')) owned.delete(line.slice(1))
@@ -99,13 +105,16 @@ async function ipvsadmList(): Promise<string> {
   return r.stdout
 }
 
-/** Deletes the services in the run's ledger, one by one, and the ledger. For stop() and the exit hook. */
-function removeOwnedServices(): void {
-  for (const id of ownedServices()) {
+/**
+ * Deletes the services in a ledger (default: this run's), one by one, and the ledger: for stop(),
+ * the exit hook, and `npm run clean` for a run that was SIGKILLed.
+ */
+export function removeOwnedServices(file = ledgerFile()): void {
+  for (const id of ownedServices(file)) {
     const [protocol, address, port] = id.split(':')
     execaSync('ipvsadm', ['-D', protocol === 'tcp' ? '-t' : '-u', `${address}:${port}`], { reject: false, timeout: 30_000 })
   }
-  rmSync(ledgerFile(), { force: true })
+  rmSync(file, { force: true })
 }
 
 const CONNTRACK = '/proc/sys/net/ipv4/vs/conntrack'
@@ -144,7 +153,7 @@ export async function setUpHostDirector(opts: { bridge: string; vip: string; con
     }
     await run('iptables', ['-t', 'nat', '-I', 'POSTROUTING', '1', ...rule])
     undo.push(() => execaSync('iptables', ['-t', 'nat', '-D', 'POSTROUTING', ...rule], { reject: false }))
-    undo.push(removeOwnedServices) // undone first: the services, then the NAT rule and the VIP they use
+    undo.push(() => removeOwnedServices()) // undone first: the services, then the NAT rule and the VIP they use
     return { stop: async () => stopNow() }
   } catch (error) {
     stopNow()

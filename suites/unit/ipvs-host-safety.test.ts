@@ -6,11 +6,12 @@
  * the only commands on PATH: nothing here can reach the real host's networking.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile, chmod, mkdir } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { findLeftovers, removeLeftovers } from '../../helpers/cleanup.ts'
 import { setUpHostDirector } from '../../helpers/ipvs/host.ts'
 import { connectDirector } from '../../helpers/ipvs/pick.ts'
 import { parseRules, resolveRules } from '../../helpers/ipvs/rules.ts'
@@ -77,7 +78,8 @@ async function expectNothingForbidden(sb: Sandbox): Promise<LogEntry[]> {
 
 const ruleFile = (name: string) => path.join(fixturesDir, 'ipvs', name)
 const rules = async (text: string) => resolveRules(parseRules(text, 'test.rules'), NAMES, 'test.rules')
-const ledger = (sb: Sandbox) => path.join(sb.dir, `lb-e2e-${RUN}-ipvs-services`)
+/** The run's ledgers of owned services (`lb-e2e-<run>-<owner pid>-ipvs-services`) in the sandbox's TMPDIR. */
+const ledgers = async (sb: Sandbox) => (await readdir(sb.dir)).filter((name) => name.startsWith(`lb-e2e-${RUN}-`) && name.endsWith('-ipvs-services'))
 
 describe('host backend: it refuses to touch what it did not create', () => {
   let sb: Sandbox
@@ -213,7 +215,7 @@ describe('host backend: it removes its own rules on exit, failure and Ctrl-C', (
   async function expectHostAsBefore() {
     expect(await state(sb!)).toEqual(sb!.initial)
     expect((await readFile(sb!.conntrack, 'utf8')).trim()).toBe('0')
-    expect(existsSync(ledger(sb!))).toBe(false)
+    expect(await ledgers(sb!)).toEqual([])
     return expectNothingForbidden(sb!)
   }
 
@@ -263,6 +265,27 @@ describe('host backend: it removes its own rules on exit, failure and Ctrl-C', (
     // The rules really were applied before the failure: an -R with the rules file's service.
     expect(entries.some((e) => e.args[0] === '-R' && e.stdin?.startsWith(`-A -t ${VIP}:80 -s rr`))).toBe(true)
     if (then === 'throw') expect(output).toContain('driver: a failure after the rules were applied')
+  })
+
+  test('after a SIGKILL (no handler runs) the service stays, and `npm run clean` removes it from the ledger, nothing else', async () => {
+    const run = await startRun('wait')
+    await expectRunInPlace(run.ready!.main)
+    process.kill(-run.child.pid!, 'SIGKILL')
+    expect((await run.finished()).signal).toBe('SIGKILL')
+    await until('the worker has exited', async () => { if (alive(run.ready!.worker)) throw new Error('alive') }, { timeoutMs: 30_000, intervalMs: 100 })
+    expect((await state(sb!)).services.map((x) => `${x.address}:${x.port}`)).toEqual([`${FOREIGN_SERVICE.address}:${FOREIGN_SERVICE.port}`, `${VIP}:80`])
+    expect(await ledgers(sb!)).toHaveLength(1)
+    // What `npm run clean` does, in this process, with the sandbox's tools and temporary directory.
+    const saved = { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, FAKE_IPVS_DIR: process.env.FAKE_IPVS_DIR }
+    Object.assign(process.env, { PATH: sb!.bin, TMPDIR: sb!.dir, FAKE_IPVS_DIR: sb!.dir })
+    try {
+      removeLeftovers(findLeftovers('orphans'))
+    } finally {
+      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v }
+    }
+    expect((await state(sb!)).services).toEqual([FOREIGN_SERVICE])
+    expect(await ledgers(sb!)).toEqual([])
+    await expectNothingForbidden(sb!)
   })
 
   test('a service someone else adds on the VIP during the run is not removed with the run\'s own', async () => {
