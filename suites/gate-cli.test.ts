@@ -143,6 +143,37 @@ describe('lb-e2e up and down', () => {
     expect([...left.containers, ...left.networks], output).toEqual([])
   })
 
+  test('up lvs prints a VIP that alternates node 1 / node 2; `ipvsadm --stats` from another process counts it; down removes the lab', async () => {
+    const run = randomBytes(3).toString('hex')
+    const child = execa(process.execPath, [CLI, 'up', 'lvs'], { cwd: repoRoot, reject: false, all: true, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' } })
+    let output = ''
+    child.all?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    try {
+      const vip = await until('up to print the VIP', async () => {
+        const m = /curl -s (http:\/\/[\d.]+\/)/.exec(output)
+        if (!m) throw new Error(`not yet:\n${output.slice(-500)}`)
+        return m[1]!
+      }, { timeoutMs: 180_000, intervalMs: 250 })
+      const pages: string[] = []
+      for (let i = 0; i < 4; i++) pages.push((await fetchOnce(vip)).body.trim())
+      expect(new Set(pages), output).toEqual(new Set(['It works! node 1', 'It works! node 2']))
+      expect([pages[2], pages[3]], `round robin alternates: ${pages.join(', ')}`).toEqual([pages[0], pages[1]])
+      // The kernel folds its per-CPU counters into --stats every 2 s (the estimator): poll, bounded.
+      const service = new RegExp(`TCP\\s+${new URL(vip).hostname}:80\\s+4\\s`)
+      await until('ipvsadm --stats counting the 4 connections', async () => {
+        const stats = await gate(['ipvsadm', '--stats'])
+        if (stats.exitCode !== 0 || !service.test(stats.output)) throw new Error(`exit ${stats.exitCode}:\n${stats.output}`)
+      }, { timeoutMs: 15_000, intervalMs: 500 })
+      const down = await gate(['down'])
+      expect(down.output).toContain('stopped the lab of process')
+    } finally {
+      child.kill('SIGINT')
+    }
+    await child
+    const left = findLeftovers({ run })
+    expect([...left.containers, ...left.networks, ...left.vms.map(String), ...left.taps], output).toEqual([])
+  })
+
   test('down with no lab up says so and removes nothing of a live run', async () => {
     const { exitCode, output } = await gate(['down'])
     expect(exitCode).toBe(0)

@@ -5,17 +5,16 @@
  * against fake `ipvsadm`, `iptables`, `ip` and `docker` (fixtures/fake-ipvs/fake-tools.ts) that are
  * the only commands on PATH: nothing here can reach the real host's networking.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { findLeftovers, removeLeftovers } from '../../helpers/cleanup.ts'
 import { setUpHostDirector } from '../../helpers/ipvs/host.ts'
 import { connectDirector } from '../../helpers/ipvs/pick.ts'
 import { parseRules, resolveRules } from '../../helpers/ipvs/rules.ts'
-import { fixturesDir } from '../../helpers/settings.ts'
+import { fixturesDir, repoRoot } from '../../helpers/settings.ts'
 import { until } from '../../helpers/wait.ts'
 import type { DriverConfig } from './fixtures/fake-ipvs/driver.ts'
 import type { FakeService, FakeState, LogEntry } from './fixtures/fake-ipvs/fake-tools.ts'
@@ -172,26 +171,32 @@ describe('host backend: it refuses to touch what it did not create', () => {
   })
 })
 
-describe('host backend: it removes its own rules on exit, failure and Ctrl-C', () => {
-  let sb: Sandbox | undefined
-  let child: ChildProcess | undefined
-  const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
+// Each case has a sandbox of its own (its fake host, TMPDIR and driver processes), so the cases run
+// side by side: each spends most of its time waiting for child processes.
+const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
 
-  beforeEach(async () => { sb = await sandbox(HOST) })
-  afterEach(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL')
-    child = undefined
-    if (sb) await rm(sb.dir, { recursive: true, force: true })
-  })
+type Harness = ReturnType<typeof harness>
+
+const hostRun = test.extend<{ h: Harness }>({
+  h: async ({}, use) => {
+    const h = harness(await sandbox(HOST))
+    await use(h)
+    await h.dispose()
+  },
+})
+
+/** A run of the driver against its own fake host, and what to check of that host. */
+function harness(sb: Sandbox) {
+  let child: ChildProcess | undefined
 
   /** Starts the driver (its own process group, like a terminal job) and waits for its rules to be in place. */
   async function startRun(then: DriverConfig['then']) {
     const config: DriverConfig = {
-      bridge: BRIDGE, vip: VIP, conntrack: sb!.conntrack, rules: ruleFile('rr.rules'), names: NAMES,
-      ready: path.join(sb!.dir, 'ready.json'), then,
+      bridge: BRIDGE, vip: VIP, conntrack: sb.conntrack, rules: ruleFile('rr.rules'), names: NAMES,
+      ready: path.join(sb.dir, 'ready.json'), then,
     }
     // A fresh environment: nothing of this process's (its PATH above all) reaches the driver.
-    const env = { PATH: sb!.bin, FAKE_IPVS_DIR: sb!.dir, TMPDIR: sb!.dir, LB_E2E_RUN: RUN, NO_COLOR: '1' }
+    const env = { PATH: sb.bin, FAKE_IPVS_DIR: sb.dir, TMPDIR: sb.dir, LB_E2E_RUN: RUN, NO_COLOR: '1' }
     child = spawn(process.execPath, [path.join(FAKES, 'driver.ts'), 'main', JSON.stringify(config)], {
       env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -213,15 +218,15 @@ describe('host backend: it removes its own rules on exit, failure and Ctrl-C', (
 
   /** The fake host after a run: exactly as before it, and the run's own ledger gone. */
   async function expectHostAsBefore() {
-    expect(await state(sb!)).toEqual(sb!.initial)
-    expect((await readFile(sb!.conntrack, 'utf8')).trim()).toBe('0')
-    expect(await ledgers(sb!)).toEqual([])
-    return expectNothingForbidden(sb!)
+    expect(await state(sb)).toEqual(sb.initial)
+    expect((await readFile(sb.conntrack, 'utf8')).trim()).toBe('0')
+    expect(await ledgers(sb)).toEqual([])
+    return expectNothingForbidden(sb)
   }
 
   /** While the run is up, its service, NAT rule, VIP and conntrack setting are really there. */
   async function expectRunInPlace(main: number) {
-    const now = await state(sb!)
+    const now = await state(sb)
     expect(now.services).toEqual([FOREIGN_SERVICE, {
       protocol: 'TCP', address: VIP, port: 80, scheduler: 'rr', servers: [
         { address: NAMES.node2, port: 80, forward: 'Masq', weight: 1 }, { address: NAMES.node1, port: 80, forward: 'Masq', weight: 1 },
@@ -231,72 +236,78 @@ describe('host backend: it removes its own rules on exit, failure and Ctrl-C', (
       `-A POSTROUTING -m ipvs --vaddr ${VIP}/32 -m comment --comment lb-e2e-${RUN}-${main} -j MASQUERADE`, ...FOREIGN_NAT,
     ])
     expect(now.addresses).toEqual([...HOST.addresses, `${VIP}/32 dev ${BRIDGE}`])
-    expect((await readFile(sb!.conntrack, 'utf8')).trim()).toBe('1')
+    expect((await readFile(sb.conntrack, 'utf8')).trim()).toBe('1')
   }
 
-  test.each([
+  const dispose = async () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL')
+    await rm(sb.dir, { recursive: true, force: true })
+  }
+  return { sb, startRun, expectHostAsBefore, expectRunInPlace, dispose }
+}
+
+describe.concurrent('host backend: it removes its own rules on exit, failure and Ctrl-C', () => {
+  hostRun.for([
     ['Ctrl-C (SIGINT to the whole process group, as a terminal sends it)', 'SIGINT', -1, 130],
     ['SIGTERM to the main process only (a CI cancel)', 'SIGTERM', 1, 143],
     ['SIGHUP to the main process only (the terminal closed)', 'SIGHUP', 1, 143],
-  ] as const)('interrupted by %s, the run leaves the host as it found it', async (_, signal, target, exitCode) => {
-    const run = await startRun('wait')
-    await expectRunInPlace(run.ready!.main)
+  ] as const)('interrupted by %s, the run leaves the host as it found it', async ([, signal, target, exitCode], { h }) => {
+    const run = await h.startRun('wait')
+    await h.expectRunInPlace(run.ready!.main)
     process.kill(target * run.child.pid!, signal)
     const { code, output } = await run.finished()
     expect(code, output).toBe(exitCode)
     await until('the worker has exited', async () => { if (alive(run.ready!.worker)) throw new Error('alive') }, { timeoutMs: 30_000, intervalMs: 100 })
-    const entries = await expectHostAsBefore()
+    const entries = await h.expectHostAsBefore()
     // Its own service was deleted by name, nothing else was.
     const deletes = entries.filter((e) => e.tool === 'ipvsadm' && (e.args[0] === '-D' || /^-D /m.test(e.stdin ?? '')))
     expect(deletes.map((e) => [...e.args, e.stdin ?? ''].join(' ').trim())).toEqual([`-D -t ${VIP}:80`])
   })
 
-  test.each([
+  hostRun.for([
     ['an uncaught error after the rules were applied', 'throw', 1],
     ['process.exit without any teardown', 'exit', 3],
     ['a normal teardown (stop) after the worker died without removing its service', 'stop', 0],
-  ] as const)('after %s, the run leaves the host as it found it', async (_, then, exitCode) => {
-    const run = await startRun(then)
+  ] as const)('after %s, the run leaves the host as it found it', async ([, then, exitCode], { h }) => {
+    const run = await h.startRun(then)
     const { code, output } = await run.finished()
     expect(code, output).toBe(exitCode)
     const ready = JSON.parse(await readFile(run.config.ready, 'utf8')) as { main: number; worker: number }
     await until('the worker has exited', async () => { if (alive(ready.worker)) throw new Error('alive') }, { timeoutMs: 30_000, intervalMs: 100 })
-    const entries = await expectHostAsBefore()
+    const entries = await h.expectHostAsBefore()
     // The rules really were applied before the failure: an -R with the rules file's service.
     expect(entries.some((e) => e.args[0] === '-R' && e.stdin?.startsWith(`-A -t ${VIP}:80 -s rr`))).toBe(true)
     if (then === 'throw') expect(output).toContain('driver: a failure after the rules were applied')
   })
 
-  test('after a SIGKILL (no handler runs) the service stays, and `npm run clean` removes it from the ledger, nothing else', async () => {
-    const run = await startRun('wait')
-    await expectRunInPlace(run.ready!.main)
+  hostRun('after a SIGKILL (no handler runs) the service stays, and `npm run clean` removes it from the ledger, nothing else', async ({ h }) => {
+    const run = await h.startRun('wait')
+    await h.expectRunInPlace(run.ready!.main)
     process.kill(-run.child.pid!, 'SIGKILL')
     expect((await run.finished()).signal).toBe('SIGKILL')
     await until('the worker has exited', async () => { if (alive(run.ready!.worker)) throw new Error('alive') }, { timeoutMs: 30_000, intervalMs: 100 })
-    expect((await state(sb!)).services.map((x) => `${x.address}:${x.port}`)).toEqual([`${FOREIGN_SERVICE.address}:${FOREIGN_SERVICE.port}`, `${VIP}:80`])
-    expect(await ledgers(sb!)).toHaveLength(1)
-    // What `npm run clean` does, in this process, with the sandbox's tools and temporary directory.
-    const saved = { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, FAKE_IPVS_DIR: process.env.FAKE_IPVS_DIR }
-    Object.assign(process.env, { PATH: sb!.bin, TMPDIR: sb!.dir, FAKE_IPVS_DIR: sb!.dir })
-    try {
-      removeLeftovers(findLeftovers('orphans'))
-    } finally {
-      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v }
-    }
-    expect((await state(sb!)).services).toEqual([FOREIGN_SERVICE])
-    expect(await ledgers(sb!)).toEqual([])
-    await expectNothingForbidden(sb!)
+    expect((await state(h.sb)).services.map((x) => `${x.address}:${x.port}`)).toEqual([`${FOREIGN_SERVICE.address}:${FOREIGN_SERVICE.port}`, `${VIP}:80`])
+    expect(await ledgers(h.sb)).toHaveLength(1)
+    // `npm run clean` itself, with the sandbox's tools and temporary directory.
+    const clean = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/clean.ts')], {
+      env: { PATH: h.sb.bin, FAKE_IPVS_DIR: h.sb.dir, TMPDIR: h.sb.dir, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000,
+    })
+    expect(clean.status, `${clean.stdout}${clean.stderr}`).toBe(0)
+    expect(clean.stdout).toMatch(/IPVS services listed in .*lb-e2e-c0ffee-\d+-ipvs-services/)
+    expect((await state(h.sb)).services).toEqual([FOREIGN_SERVICE])
+    expect(await ledgers(h.sb)).toEqual([])
+    await expectNothingForbidden(h.sb)
   })
 
-  test('a service someone else adds on the VIP during the run is not removed with the run\'s own', async () => {
-    const run = await startRun('wait')
-    const now = await state(sb!)
+  hostRun('a service someone else adds on the VIP during the run is not removed with the run\'s own', async ({ h }) => {
+    const run = await h.startRun('wait')
+    const now = await state(h.sb)
     const theirs: FakeService = { protocol: 'TCP', address: VIP, port: 8443, scheduler: 'sh', servers: [] }
-    await writeFile(path.join(sb!.dir, 'state.json'), JSON.stringify({ ...now, services: [...now.services, theirs] }, null, 2))
+    await writeFile(path.join(h.sb.dir, 'state.json'), JSON.stringify({ ...now, services: [...now.services, theirs] }, null, 2))
     process.kill(-run.child.pid!, 'SIGINT')
     expect((await run.finished()).code).toBe(130)
-    expect((await state(sb!)).services).toEqual([FOREIGN_SERVICE, theirs])
-    await expectNothingForbidden(sb!)
+    expect((await state(h.sb)).services).toEqual([FOREIGN_SERVICE, theirs])
+    await expectNothingForbidden(h.sb)
   })
 })
 
