@@ -118,48 +118,56 @@ describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing
   })
 })
 
+/**
+ * `lb-e2e up <lab>` in a child process under its own run id, until it prints what `pattern`
+ * captures; `stop()` is the Ctrl-C, and `leftovers()` what the run left (nothing, we expect).
+ */
+async function up(lab: string, pattern: RegExp, timeoutMs: number) {
+  const run = randomBytes(3).toString('hex')
+  const child = execa(process.execPath, [CLI, 'up', lab], { cwd: repoRoot, reject: false, all: true, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' } })
+  let output = ''
+  child.all?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const stop = async () => {
+    child.kill('SIGINT')
+    return (await child).exitCode
+  }
+  try {
+    const printed = await until(`up ${lab} to print ${pattern}`, async () => {
+      const m = pattern.exec(output)
+      if (!m) throw new Error(`not yet:\n${output.slice(-500)}`)
+      return m[1]!
+    }, { timeoutMs, intervalMs: 250 })
+    return { printed, run, output: () => output, stop, leftovers: () => findLeftovers({ run }) }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
 describe('lb-e2e up and down', () => {
   test('up tomcat prints a balancer URL that serves ExSession; Ctrl-C removes the lab', async () => {
-    const run = randomBytes(3).toString('hex')
-    const child = execa(process.execPath, [CLI, 'up', 'tomcat'], { cwd: repoRoot, reject: false, all: true, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' } })
-    let output = ''
-    child.all?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const lab = await up('tomcat', /open\s+(http:\/\/\S+\/ExSession\/)/, 120_000)
     try {
-      const url = await until('up to print the balancer URL', async () => {
-        const m = /open\s+(http:\/\/\S+\/ExSession\/)/.exec(output)
-        if (!m) throw new Error(`not yet:\n${output.slice(-500)}`)
-        return m[1]!
-      }, { timeoutMs: 120_000, intervalMs: 250 })
-      const page = await fetchOnce(url)
+      const page = await fetchOnce(lab.printed)
       expect(page.status, page.body.slice(0, 300)).toBe(200)
       expect(page.body).toMatch(/node0[12]/)
-      expect(findLeftovers({ run }).containers.length, 'balancer and two nodes').toBe(3)
+      expect(lab.leftovers().containers.length, 'balancer and two nodes').toBe(3)
     } finally {
-      child.kill('SIGINT')
+      expect(await lab.stop(), lab.output()).toBe(0)
     }
-    const done = await child
-    expect(done.exitCode, output).toBe(0)
-    const left = findLeftovers({ run })
-    expect([...left.containers, ...left.networks], output).toEqual([])
+    const left = lab.leftovers()
+    expect([...left.containers, ...left.networks], lab.output()).toEqual([])
   })
 
   test('up lvs prints a VIP that alternates node 1 / node 2; `ipvsadm --stats` from another process counts it; down removes the lab', async () => {
-    const run = randomBytes(3).toString('hex')
-    const child = execa(process.execPath, [CLI, 'up', 'lvs'], { cwd: repoRoot, reject: false, all: true, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' } })
-    let output = ''
-    child.all?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const lab = await up('lvs', /curl -s (http:\/\/[\d.]+\/)/, 180_000)
     try {
-      const vip = await until('up to print the VIP', async () => {
-        const m = /curl -s (http:\/\/[\d.]+\/)/.exec(output)
-        if (!m) throw new Error(`not yet:\n${output.slice(-500)}`)
-        return m[1]!
-      }, { timeoutMs: 180_000, intervalMs: 250 })
       const pages: string[] = []
-      for (let i = 0; i < 4; i++) pages.push((await fetchOnce(vip)).body.trim())
-      expect(new Set(pages), output).toEqual(new Set(['It works! node 1', 'It works! node 2']))
+      for (let i = 0; i < 4; i++) pages.push((await fetchOnce(lab.printed)).body.trim())
+      expect(new Set(pages), lab.output()).toEqual(new Set(['It works! node 1', 'It works! node 2']))
       expect([pages[2], pages[3]], `round robin alternates: ${pages.join(', ')}`).toEqual([pages[0], pages[1]])
       // The kernel folds its per-CPU counters into --stats every 2 s (the estimator): poll, bounded.
-      const service = new RegExp(`TCP\\s+${new URL(vip).hostname}:80\\s+4\\s`)
+      const service = new RegExp(`TCP\\s+${new URL(lab.printed).hostname}:80\\s+4\\s`)
       await until('ipvsadm --stats counting the 4 connections', async () => {
         const stats = await gate(['ipvsadm', '--stats'])
         if (stats.exitCode !== 0 || !service.test(stats.output)) throw new Error(`exit ${stats.exitCode}:\n${stats.output}`)
@@ -167,11 +175,10 @@ describe('lb-e2e up and down', () => {
       const down = await gate(['down'])
       expect(down.output).toContain('stopped the lab of process')
     } finally {
-      child.kill('SIGINT')
+      await lab.stop()
     }
-    await child
-    const left = findLeftovers({ run })
-    expect([...left.containers, ...left.networks, ...left.vms.map(String), ...left.taps], output).toEqual([])
+    const left = lab.leftovers()
+    expect([...left.containers, ...left.networks, ...left.vms.map(String), ...left.taps], lab.output()).toEqual([])
   })
 
   test('down with no lab up says so and removes nothing of a live run', async () => {
