@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // lb-e2e: the regression gate for a team's load-balancer and Tomcat configuration, and the labs
 // to explore by hand. `npx lb-e2e --help` documents every option.
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { LabError } from '../helpers/errors.ts'
+import { LAYOUT } from '../helpers/gate/input.ts'
 import { type Area, AREAS, refuse, report, verify } from '../helpers/gate/verify.ts'
 import { down, ipvsadm, up } from '../helpers/gate/up.ts'
 import { TOPOLOGIES, type Topology } from '../helpers/labs/tomcat.ts'
@@ -21,15 +23,10 @@ Usage:
 Options (verify, up):
   --fixtures <dir>        your configuration, laid over the default fixtures/ file by file
                           (also LAB_FIXTURES). Files it may hold:
-                            tomcat/server.xml                  every node (\${jvmRoute}, \${http.port}, \${shutdown.port})
-                            tomcat/node01/server.xml, tomcat/node02/server.xml   one per node
-                            httpd/balancer-sticky.conf, httpd/balancer-nonsticky.conf
-                                                   members http://\${NODE01_ADDR}:\${NODE01_PORT} (any layout)
-                                                   or http://127.0.0.1:8180 (the single-host layout)
-                            httpd/realserver.conf              the IPVS real servers' httpd
-                            ipvs/{rr,wrr,lc,sh,persistent,direct-routing}.rules
-                                                   ipvsadm-save syntax; VIP, node1, node2, node3 name the lab's
-                            webapp/WEB-INF/web.xml             the descriptor the lab's ExSession runs with
+${LAYOUT.map((l) => `                            ${l.what}`).join('\n')}
+                            <name>.war (as --war)
+                          Balancer members: http://\${NODE01_ADDR}:\${NODE01_PORT} (any layout) or
+                          http://127.0.0.1:8180 (the single-host layout); rules name VIP, node1, node2, node3.
                           Ports, jvmRoutes and routes are read from the files.
   --war <file.war>        your webapp (also LAB_WAR), deployed at /<name> beside the lab's ExSession;
                           its sessions are probed through its session cookie
@@ -87,8 +84,8 @@ async function main(argv: string[]): Promise<number> {
   // The lab helpers read the team's files from the environment, in this process and in vitest's.
   const fixtures = values.fixtures ?? process.env.LAB_FIXTURES
   const war = values.war ?? process.env.LAB_WAR
-  if (fixtures) process.env.LAB_FIXTURES = fixtures
-  if (war) process.env.LAB_WAR = war
+  if (fixtures) process.env.LAB_FIXTURES = path.resolve(fixtures)
+  if (war) process.env.LAB_WAR = path.resolve(war)
 
   switch (command) {
     case 'verify': {

@@ -120,7 +120,8 @@ function lines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter(Boolean)
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this pid is running (signal 0). */
+export function alive(pid: number): boolean {
   if (!pid) return false
   try { process.kill(pid, 0); return true } catch { return false }
 }

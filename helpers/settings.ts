@@ -102,7 +102,7 @@ export function labWar(): string | undefined {
   return full
 }
 
-function isFile(p: string): boolean {
+export function isFile(p: string): boolean {
   return existsSync(p) && statSync(p).isFile()
 }
 

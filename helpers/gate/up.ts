@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { describeLeftovers, findLeftovers, removeLeftovers, removeRunOnExit } from '../cleanup.ts'
+import { alive, describeLeftovers, findLeftovers, removeLeftovers, removeRunOnExit } from '../cleanup.ts'
 import { LabError } from '../errors.ts'
 import { connectDirector } from '../ipvs/pick.ts'
 import type { View } from '../ipvs/director.ts'
@@ -131,8 +131,4 @@ function readState(): UpState | undefined {
   } catch {
     return undefined
   }
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch { return false }
 }

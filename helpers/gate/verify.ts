@@ -56,31 +56,34 @@ export const JUNIT_FILE = path.join(repoRoot, 'reports', 'junit.xml')
 /** Input checks only (no container): the exit code 2 part of the gate. */
 export function refuse(options: VerifyOptions): VerifyResult | undefined {
   const input = checkInput(options)
-  if (!input.errors.length) return undefined
-  return { exitCode: 2, errors: input.errors, warnings: input.findings.map(formatFinding), passed: 0, failed: 0, failures: [] }
+  return input.errors.length ? refused(input.errors, input.findings.map(formatFinding)) : undefined
 }
 
+function refused(errors: string[], warnings: string[]): VerifyResult {
+  return { exitCode: 2, errors, warnings, passed: 0, failed: 0, failures: [] }
+}
+
+/**
+ * The team's files reach the labs through LAB_FIXTURES and LAB_WAR, which the caller (the CLI) sets
+ * in this process's environment, absolute, before calling: vitest's processes inherit them.
+ */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const input = checkInput(options)
   const warnings = input.findings.map(formatFinding)
-  const refused = (errors: string[]): VerifyResult => ({ exitCode: 2, errors, warnings, passed: 0, failed: 0, failures: [] })
-  if (input.errors.length) return refused(input.errors)
+  if (input.errors.length) return refused(input.errors, warnings)
   for (const w of warnings) say(`warning: ${w.replace(/^warning /, '')}`)
 
   const env: Record<string, string> = {
     ...options.env,
-    ...(options.fixtures ? { LAB_FIXTURES: path.resolve(options.fixtures) } : {}),
-    ...(options.war ? { LAB_WAR: path.resolve(options.war) } : {}),
     ...(options.maxFailoverGap !== undefined ? { LAB_MAX_FAILOVER_GAP: String(options.maxFailoverGap) } : {}),
     ...(options.maxStaleReads !== undefined ? { LAB_MAX_STALE_READS: String(options.maxStaleReads) } : {}),
     ...(options.maxRejoinTime !== undefined ? { LAB_MAX_REJOIN_TIME: String(options.maxRejoinTime) } : {}),
   }
   const only = options.only?.length ? options.only : AREAS
   if (only.some((a) => a !== 'lvs')) {
-    const problems = await withEnv(env, () => configTest())
-    if (problems.length) return refused(problems)
-    const layouts = await withEnv(env, async () => layoutsFor())
-    if (!layouts.includes('multi-host')) {
+    const problems = await configTest()
+    if (problems.length) return refused(problems, warnings)
+    if (!layoutsFor().includes('multi-host')) {
       warnings.push('the Tomcat suites ran in the single-host layout only: a balancer file reaches its members on the loopback address, ' +
         'which works only while httpd and every Tomcat share one host; on separate hosts each member needs its node\'s address (see the loopback warnings above)')
     }
@@ -135,19 +138,5 @@ function readText(file: string): string | undefined {
     return readFileSync(file, 'utf8')
   } catch {
     return undefined
-  }
-}
-
-/** Runs `work` with the gate's environment, so the lab helpers resolve the team's files. */
-async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, env)
-  try {
-    return await work()
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
   }
 }

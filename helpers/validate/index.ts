@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
+import { isFile } from '../settings.ts'
 import { type Finding, type Report, emptyReport, labError, mergeReports, where } from './findings.ts'
 import { type HttpdConfig, checkHttpdConfig, isLoopback, readHttpdConfig } from './httpd.ts'
 import { checkRules } from './ipvs.ts'
@@ -230,8 +231,4 @@ function nodeConfig(node: string, s: TomcatServer): NodeConfig {
 
 function list(dir: string): string[] {
   return existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).sort() : []
-}
-
-function isFile(p: string): boolean {
-  return existsSync(p) && statSync(p).isFile()
 }

@@ -75,14 +75,25 @@ function expectDrawn(drawn: Drawn[], ids: string[]): void {
   }
 }
 
-test('the sample report renders in Chromium with every chart drawn, no error, nothing fetched', async () => {
+/** The sample report (with or without a load timeline) written to `name` and opened: no error, nothing fetched. */
+async function openRendered(name: string, withTimeline: boolean) {
   await mkdir(outDir, { recursive: true })
-  const file = path.join(outDir, 'index.html')
-  await writeFile(file, renderHtml(await sample(false)))
-  const { page, problems, requests, drawn } = await open(file)
+  const file = path.join(outDir, name)
+  await writeFile(file, renderHtml(await sample(withTimeline)))
+  const opened = await open(file)
   try {
-    expect(problems, 'console errors/warnings and page errors').toEqual([])
-    expect(requests, 'requests besides the file itself').toEqual([])
+    expect(opened.problems, 'console errors/warnings and page errors').toEqual([])
+    expect(opened.requests, 'requests besides the file itself').toEqual([])
+  } catch (error) {
+    await opened.page.close()
+    throw error
+  }
+  return opened
+}
+
+test('the sample report renders in Chromium with every chart drawn, no error, nothing fetched', async () => {
+  const { page, drawn } = await openRendered('index.html', false)
+  try {
     expectDrawn(drawn, ['chart-suites', 'chart-failover', 'chart-distribution'])
     expect(await page.locator('#timeline .empty').textContent()).toContain('No load timeline in this run')
     expect(await page.locator('table.sessions tbody tr').count(), 'a before and an after row per failover').toBe(10)
@@ -95,13 +106,8 @@ test('the sample report renders in Chromium with every chart drawn, no error, no
 })
 
 test('a load timeline is drawn as its own chart, with the disruption marked', async () => {
-  await mkdir(outDir, { recursive: true })
-  const file = path.join(outDir, 'index-timeline.html')
-  await writeFile(file, renderHtml(await sample(true)))
-  const { page, problems, requests, drawn } = await open(file)
+  const { page, drawn } = await openRendered('index-timeline.html', true)
   try {
-    expect(problems, 'console errors/warnings and page errors').toEqual([])
-    expect(requests).toEqual([])
     expectDrawn(drawn, ['chart-suites', 'chart-failover', 'chart-distribution', 'chart-timeline-0'])
     // the dashed marker is drawn in the survivor-red at the SIGKILL instant: some pixel of that colour on its column
     const marked = await page.evaluate(() => {
