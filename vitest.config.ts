@@ -1,4 +1,16 @@
 import { defineConfig } from 'vitest/config'
+import { runId } from './helpers/settings.ts'
+
+// One run id for the whole run, minted here in vitest's main process before any worker starts:
+// every worker inherits LB_E2E_RUN, so the Ctrl-C sweep (helpers/cleanup.ts) finds all the run's labs.
+const run = runId()
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run id of vitest's main process (suites/unit/settings.test.ts checks workers see it). */
+    run: string
+  }
+}
 
 // Labs are expensive and share the machine's two cores: test files run one after another, and labs
 // are shared: the LVS lab by the whole project, Tomcat labs by the files of a worker. Hooks and
@@ -10,6 +22,7 @@ export default defineConfig({
     hookTimeout: 10 * 60_000,
     testTimeout: 3 * 60_000,
     teardownTimeout: 2 * 60_000,
+    provide: { run },
     // LAB_JUNIT_FILE: the gate (lb-e2e verify) reads a report of its own.
     reporters: ['default', ['junit', { outputFile: process.env.LAB_JUNIT_FILE || 'reports/junit.xml' }], './helpers/report/reporter.ts'],
     projects: [

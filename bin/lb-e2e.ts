@@ -38,13 +38,18 @@ Options (verify):
   --max-stale-reads <n>   fail when more non-sticky reads are stale under asynchronous replication
                           (default: reported as a warning)
   --max-rejoin-time <s>   fail when a restarted node gets no new users for longer (default: a warning)
+  --strict                hold your files to the limits the project's own fixtures meet
+                          (helpers/limits.ts), where no --max-… is given; without it the
+                          measured findings are warnings (lenient: a first look at your files)
   --bail                  stop at the first failing test
+  --junit <file>          where to write the run's JUnit report (default reports/junit.xml)
 
 Options (up):
   --layout <layout>       single-host or multi-host (default: the first your balancer file allows)
 
 Exit codes: 0 passed; 1 a test failed; 2 the input was refused (nothing was started); 3 the lab
-could not be set up (Docker, images, IPVS backend). The last line of verify is "N passed, N failed".
+could not be set up (Docker, images, IPVS backend, a container that never became ready): no verdict
+on the configuration, even if a test also failed. The last line of verify is "N passed, N failed".
 Environment: LAB_IPVS_BACKEND=auto|vm|host|container, LAB_BASE_IMAGE=<debian image>.`
 
 function number(name: string, raw: string | undefined): number | undefined {
@@ -70,7 +75,9 @@ async function main(argv: string[]): Promise<number> {
       'max-failover-gap': { type: 'string' },
       'max-stale-reads': { type: 'string' },
       'max-rejoin-time': { type: 'string' },
+      strict: { type: 'boolean' },
       bail: { type: 'boolean' },
+      junit: { type: 'string' },
       layout: { type: 'string' },
       stats: { type: 'boolean' },
       rate: { type: 'boolean' },
@@ -101,7 +108,8 @@ async function main(argv: string[]): Promise<number> {
       }
       started = true
       const result = await verify({
-        ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}), only, suites: values.suite ?? [], bail: values.bail ?? false, ...limits,
+        ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}), only, suites: values.suite ?? [], bail: values.bail ?? false, strict: values.strict ?? false, ...limits,
+        ...(values.junit ? { junit: path.resolve(values.junit) } : {}),
       })
       process.stdout.write(`\n${report(result)}\n`)
       return result.exitCode

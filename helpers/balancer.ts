@@ -7,7 +7,7 @@
  */
 import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
-import { type ContainerControl, controlContainer, runCheck, withStaticAddress } from './containers.ts'
+import { type ContainerControl, controlContainer, runCheck, startedOrRemoved, withStaticAddress } from './containers.ts'
 import { LabError } from './errors.ts'
 import { fetchOnce } from './http.ts'
 import { imageTag } from './images.ts'
@@ -49,14 +49,11 @@ export class BalancerContainer extends GenericContainer {
   override async start(): Promise<StartedBalancer> {
     await checkBalancerConfig(this.#conf, this.#members)
     const started = await super.start()
-    const balancer = new StartedBalancer(started, `http://${this.#address}`, await controlContainer(started.getId()))
-    try {
+    return startedOrRemoved(started, async () => {
+      const balancer = new StartedBalancer(started, `http://${this.#address}`, await controlContainer(started.getId()))
       await until(`balancer at ${balancer.url} serving /server-status`, () => balancer.workers(), { timeoutMs: 30_000, intervalMs: 100 })
-    } catch (error) {
-      await balancer.remove()
-      throw error
-    }
-    return balancer
+      return balancer
+    })
   }
 }
 

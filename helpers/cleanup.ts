@@ -79,6 +79,22 @@ export function removeRun(run = runId()): Leftovers {
   return found
 }
 
+/**
+ * A lab's teardown: every removal attempted in turn, even after one failed (a stuck container must
+ * not leave the rest and the network behind), then the first failure thrown.
+ */
+export async function removeInTurn(removals: (() => Promise<unknown>)[]): Promise<void> {
+  let failed: { error: unknown } | undefined
+  for (const remove of removals) {
+    try {
+      await remove()
+    } catch (error) {
+      failed ??= { error }
+    }
+  }
+  if (failed) throw failed.error
+}
+
 let installed = false
 
 /**
@@ -89,15 +105,16 @@ let installed = false
 export function removeRunOnExit(): void {
   if (installed) return
   installed = true
+  const run = runId() // pinned now, before workers start: the id they inherit is the one swept
   process.once('exit', () => {
-    const missed = removeRun()
+    const missed = removeRun(run)
     if (describeLeftovers(missed) !== 'nothing') say(`cleanup: the run's final sweep removed ${describeLeftovers(missed)}`)
   })
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.prependListener(signal, () => {
-      say(`\n${signal}: removing this run's lab (run ${runId()}) …`)
+      say(`\n${signal}: removing this run's lab (run ${run}) …`)
       try {
-        say(`removed ${describeLeftovers(removeRun())}`)
+        say(`removed ${describeLeftovers(removeRun(run))}`)
       } catch (error) {
         say(`cleanup failed: ${String(error)}; run \`npm run clean\``)
       }

@@ -3,7 +3,7 @@
  * start again) that works in any process of the run — the LVS lab is started in vitest's main
  * process and driven from the test workers.
  */
-import { GenericContainer, Wait, getContainerRuntimeClient } from 'testcontainers'
+import { GenericContainer, type StartedTestContainer, Wait, getContainerRuntimeClient } from 'testcontainers'
 import { LabError, tail } from './errors.ts'
 import { labels, resourceName } from './settings.ts'
 
@@ -28,6 +28,20 @@ export function withSysctls<T extends GenericContainer>(container: T, sysctls: R
   const { hostConfig } = container as unknown as { hostConfig: { Sysctls?: Record<string, string> } }
   hostConfig.Sysctls = { ...hostConfig.Sysctls, ...sysctls }
   return container
+}
+
+/**
+ * `ready`'s value (the started container made ready: a readiness poll, a setup command), or else
+ * the container removed before `ready`'s error propagates, as testcontainers does when its own wait
+ * strategy fails. A failed removal is ignored: the error that counts is why it was not ready.
+ */
+export async function startedOrRemoved<T>(started: Pick<StartedTestContainer, 'stop'>, ready: () => Promise<T>): Promise<T> {
+  try {
+    return await ready()
+  } catch (error) {
+    await started.stop({ remove: true, removeVolumes: true, timeout: 0 }).catch(() => undefined)
+    throw error
+  }
 }
 
 export interface ContainerControl {

@@ -13,6 +13,8 @@ export const FIGURES_FILE = path.join(repoRoot, 'reports', 'figures.jsonl')
 export type Figure =
   /** Which IPVS director backend ran, and why (recorded once per run). */
   | { kind: 'ipvs-backend'; backend: string; reason: string }
+  /** Which limits held the run (helpers/limits.ts), recorded once per run. */
+  | { kind: 'limits'; mode: 'strict' | 'lenient'; description: string }
   /** Who served a series of requests through the VIP, in order. */
   | { kind: 'distribution'; scheduler: string; source: string; served: string[]; counts: Record<string, number> }
   /** `ipvsadm -L -n --exact --stats` text, before (after zeroing) and after the traffic. */

@@ -2,9 +2,9 @@
  * Labs as vitest fixtures: a suite asks for what it needs by name (`async ({ lvs }) => …`) and
  * never wires containers itself. The same code that creates a lab tears it down.
  */
-import { inject, test as base } from 'vitest'
+import { describe, inject, test as base } from 'vitest'
 import { LvsLab } from './labs/lvs.ts'
-import { TomcatLabPool } from './labs/tomcat.ts'
+import { type Topology, TomcatLabPool, layoutChoices } from './labs/tomcat.ts'
 
 export const test = base
   // One attachment per test file to the LVS lab started by the project's globalSetup.
@@ -25,5 +25,17 @@ export const test = base
     onCleanup(() => pool.stopAll())
     return pool
   })
+
+/**
+ * One describe block per layout (`title` with %s for it). A layout the configuration under test
+ * cannot run in is there too, skipped, its reason in its name: JUnit, the summary and the closing
+ * line count its tests as skipped instead of never hearing of them.
+ */
+export function describeEachLayout(title: string, body: (topology: Topology) => void): void {
+  for (const { topology, skip } of layoutChoices()) {
+    const name = title.replace('%s', topology)
+    describe.skipIf(skip !== undefined)(skip ? `${name} (skipped: ${skip})` : name, () => body(topology))
+  }
+}
 
 export { describe, expect } from 'vitest'

@@ -1,10 +1,14 @@
 /**
  * Load during failover: many simulated users, each with a cookie jar and an attribute of their
  * own, issuing requests continuously through the balancer while one node is stopped or killed.
- * Bounded in time and in requests; reports what was sent, what failed and what was lost.
+ * Bounded in time and in requests; reports, user by user, what failed, when their session was
+ * back and whether it was whole.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import { type ExSessionUser, sessionKey } from './exsession.ts'
 import type { TomcatLab } from './labs/tomcat.ts'
+import { tally } from './tally.ts'
+import { outcome, settle } from './wait.ts'
 
 export interface LoadEvent {
   /** ms since the load started */
@@ -16,6 +20,20 @@ export interface LoadEvent {
   error?: string
 }
 
+/** What one user lived through: every request's outcome, judged against their own session. */
+export interface UserOutcome {
+  user: number
+  node: string
+  /** Failed requests (errors, non-200) sent after the disruption began. */
+  failedAfter: number
+  /** ms from the disruption to this user's first page after it that showed their own session; null: never. */
+  recoveredAfterMs: number | null
+  /** Why the session is gone (another id, new, the attribute missing), when it is. */
+  lost?: string
+  /** Another user's data in this user's session. */
+  mixedUp: boolean
+}
+
 export interface LoadResult {
   users: number
   /** The node taken down, and how many users were stuck to it. */
@@ -23,10 +41,7 @@ export interface LoadResult {
   usersOnVictim: number
   sent: number
   failed: number
-  /** Users whose session changed (new id or missing attribute) after the disruption. */
-  lost: number
-  /** Users who saw another user's data. */
-  mixedUp: number
+  outcomes: UserOutcome[]
   disruptionAt: number
   /** The distinct failure messages with their counts: the explanation of `failed`. */
   failures: Record<string, number>
@@ -35,10 +50,14 @@ export interface LoadResult {
 
 export interface LoadOptions {
   users?: number
-  /** How long the load runs in all. */
-  durationMs?: number
   /** When the node is stopped or killed, from the start of the load. */
   disruptAfterMs?: number
+  /** How long each user keeps trying to get their session back after the disruption. */
+  recoverWithinMs?: number
+  /** Requests a user keeps sending after recovering, to show the session stays whole. */
+  afterRecovery?: number
+  /** One request's timeout: the one in flight when the node dies fails after this. */
+  requestTimeoutMs?: number
   how: 'stop' | 'kill'
   /** The node to take down (default: the one most users are stuck to). */
   victim?: string
@@ -46,10 +65,17 @@ export interface LoadOptions {
   maxRequests?: number
 }
 
+/**
+ * Each user clicks until the disruption, then on until they have their own session back and a
+ * few more pages, or until `recoverWithinMs` has passed: every user ends with an outcome, so one
+ * who never recovers is counted, not dropped.
+ */
 export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): Promise<LoadResult> {
   const users = options.users ?? 50
-  const durationMs = options.durationMs ?? 12_000
   const disruptAfterMs = options.disruptAfterMs ?? 3_000
+  const recoverWithinMs = options.recoverWithinMs ?? 30_000
+  const afterRecovery = options.afterRecovery ?? 5
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5_000
   const maxRequests = options.maxRequests ?? 20_000
   const people: { user: ExSessionUser; key: string; value: string; node: string }[] = []
   for (let i = 0; i < users; i++) {
@@ -58,46 +84,52 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
     const first = await user.visit({ name: 'owner', value })
     people.push({ user, key: sessionKey(first.sessionId), value, node: first.node })
   }
-  // byrequests remembers earlier traffic, so users may not split evenly: take down the busier node.
-  const [a, b] = lab.routes as [string, string]
-  const onA = people.filter((p) => p.node === a).length
-  const victim = lab.node(options.victim ?? (onA >= users - onA ? a : b))
+  const counts = tally(people.map((p) => p.node))
+  const victim = lab.node(options.victim ?? Object.entries(counts).sort((a, b) => b[1] - a[1])[0]![0])
 
   const events: LoadEvent[] = []
-  const lost = new Set<number>()
-  const mixed = new Set<number>()
   const started = performance.now()
   const elapsed = () => performance.now() - started
   let sent = 0
-  const disruption = (async () => {
-    await new Promise((resolve) => setTimeout(resolve, disruptAfterMs)) // the load's own schedule, not a readiness wait
+  // Settled at once, so its failure is never an unhandled rejection while the users run.
+  const disruption = settle((async () => {
+    await delay(disruptAfterMs) // the load's own schedule, not a readiness wait
     if (options.how === 'stop') await victim.shutdown()
     else await victim.kill()
-  })()
+  })())
 
-  await Promise.all(people.map(async ({ user, key, value }, index) => {
-    while (elapsed() < durationMs && sent < maxRequests) {
+  const outcomes = await Promise.all(people.map(async ({ user, key, value, node }, index): Promise<UserOutcome> => {
+    const outcome: UserOutcome = { user: index, node, failedAfter: 0, recoveredAfterMs: null, mixedUp: false }
+    let pagesAfterRecovery = 0
+    const done = () => elapsed() > disruptAfterMs + recoverWithinMs || pagesAfterRecovery >= afterRecovery || sent >= maxRequests
+    while (!done()) {
       sent++
       const t = elapsed()
       try {
-        const page = await user.visit(undefined, 10_000)
+        const page = await user.visit(undefined, requestTimeoutMs)
         events.push({ t, user: index, node: page.node, status: page.status, latencyMs: elapsed() - t })
-        if (sessionKey(page.sessionId) !== key) lost.add(index)
-        if (page.attributes.owner === undefined) lost.add(index)
-        else if (page.attributes.owner !== value) mixed.add(index)
+        if (page.attributes.owner !== undefined && page.attributes.owner !== value) outcome.mixedUp = true
+        const gone = sessionKey(page.sessionId) !== key ? `another session ${page.sessionId}` : page.attributes.owner === undefined ? 'its owner attribute is missing' : undefined
+        if (gone) outcome.lost ??= `${gone} (served by ${page.node} at ${(t / 1000).toFixed(1)} s)`
+        if (t >= disruptAfterMs) {
+          if (!gone && outcome.recoveredAfterMs === null) outcome.recoveredAfterMs = elapsed() - disruptAfterMs
+          if (outcome.recoveredAfterMs !== null) pagesAfterRecovery++
+        }
       } catch (error) {
         const message = (error as Error).message
         events.push({ t, user: index, node: null, status: Number(/answered (\d+)/.exec(message)?.[1]) || null, latencyMs: elapsed() - t, error: message.slice(0, 100) })
+        if (t + requestTimeoutMs >= disruptAfterMs) outcome.failedAfter++
       }
     }
+    return outcome
   }))
-  await disruption
+  outcome(await disruption)
 
   const failures: Record<string, number> = {}
   for (const e of events) if (e.error) failures[e.error] = (failures[e.error] ?? 0) + 1
   return {
-    users, victim: victim.route, usersOnVictim: people.filter((p) => p.node === victim.route).length,
-    sent, failed: events.filter((e) => e.error).length, lost: lost.size, mixedUp: mixed.size,
+    users, victim: victim.route, usersOnVictim: counts[victim.route] ?? 0,
+    sent, failed: events.filter((e) => e.error).length, outcomes,
     disruptionAt: disruptAfterMs, failures, events,
   }
 }

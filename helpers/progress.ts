@@ -1,6 +1,12 @@
 /** Progress lines for long steps (image builds, VM boot, cluster formation), with elapsed time. */
+import { asSetupError } from './errors.ts'
+
 const tty = process.stderr.isTTY === true
 
+/**
+ * One step of setting up the lab, timed. Every step is setup, so its failure is a LabSetupError
+ * (see asSetupError): the gate reports it as "could not be set up" (exit 3), not as a verdict.
+ */
 export async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now()
   if (tty) process.stderr.write(`▸ ${title} …\n`)
@@ -10,7 +16,7 @@ export async function step<T>(title: string, work: () => Promise<T>): Promise<T>
     return result
   } catch (error) {
     process.stderr.write(`✗ ${title} failed after ${seconds(started)}\n`)
-    throw error
+    throw asSetupError(title, error)
   }
 }
 

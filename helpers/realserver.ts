@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
-import { withStaticAddress, withSysctls } from './containers.ts'
+import { startedOrRemoved, withStaticAddress, withSysctls } from './containers.ts'
 import { fetchOnce } from './http.ts'
 import { imageTag } from './images.ts'
 import { fixturePath, labels, resourceName } from './settings.ts'
@@ -40,11 +40,12 @@ export class RealServerContainer extends GenericContainer {
   }
 
   override async start(): Promise<StartedRealServer> {
-    const started = new StartedRealServer(await super.start(), {
-      name: `node${this.#n}`, label: `node ${this.#n}`, id: '', address: '',
-    }, this.#network)
-    await untilServing(started.info)
-    return started
+    const started = await super.start()
+    return startedOrRemoved(started, async () => {
+      const server = new StartedRealServer(started, { name: `node${this.#n}`, label: `node ${this.#n}`, id: '', address: '' }, this.#network)
+      await untilServing(server.info)
+      return server
+    })
   }
 }
 

@@ -17,16 +17,24 @@ export const LABEL = 'lb-e2e'
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost'
 
-/** One id per test run, shared by vitest's main process and its workers through the environment. */
+/**
+ * One id per test run, shared by vitest's main process and its workers through the environment:
+ * minted in vitest.config.ts, before any worker starts. Empty counts as unset.
+ */
 export function runId(): string {
-  process.env.LB_E2E_RUN ??= randomBytes(3).toString('hex')
+  if (!process.env.LB_E2E_RUN) process.env.LB_E2E_RUN = randomBytes(3).toString('hex')
   return process.env.LB_E2E_RUN
 }
 
-/** The process that owns this run: `npm run clean` leaves resources of a live owner alone. */
+/**
+ * The process that owns this run: `npm run clean` leaves resources of a live owner alone. Empty
+ * counts as unset (this process), never as pid 0, which no live process has.
+ */
 export function ownerPid(): number {
-  process.env.LB_E2E_OWNER_PID ??= String(process.pid)
-  return Number(process.env.LB_E2E_OWNER_PID)
+  if (!process.env.LB_E2E_OWNER_PID) process.env.LB_E2E_OWNER_PID = String(process.pid)
+  const pid = Number(process.env.LB_E2E_OWNER_PID)
+  if (!Number.isInteger(pid) || pid <= 0) throw new LabError(`LB_E2E_OWNER_PID=${process.env.LB_E2E_OWNER_PID}: expected the pid of the process that owns the run`)
+  return pid
 }
 
 export function labels(): Record<string, string> {
@@ -104,16 +112,4 @@ export function labWar(): string | undefined {
 
 export function isFile(p: string): boolean {
   return existsSync(p) && statSync(p).isFile()
-}
-
-/**
- * A limit that turns a measured finding into a failure (the gate's --max-failover-gap in seconds,
- * --max-stale-reads as a count, --max-rejoin-time in seconds); unset, the finding is reported as a warning.
- */
-export function gateLimit(name: 'LAB_MAX_FAILOVER_GAP' | 'LAB_MAX_STALE_READS' | 'LAB_MAX_REJOIN_TIME'): number | undefined {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return undefined
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new LabError(`${name}=${raw}: expected a number ≥ 0`)
-  return value
 }

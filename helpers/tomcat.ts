@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
-import { type ContainerControl, controlContainer, withStaticAddress } from './containers.ts'
+import { type ContainerControl, controlContainer, startedOrRemoved, withStaticAddress } from './containers.ts'
 import { fetchOnce } from './http.ts'
 import { imageTag } from './images.ts'
 import { labels, resourceName } from './settings.ts'
@@ -19,7 +19,16 @@ export interface ClusterView {
   node: string
   clustered: boolean
   localMember: string | null
+  /** The members replication sends to (the channel's view, above its interceptors). */
   members: string[]
+}
+
+/** A node's own copy of one session, read without touching it (no access, no replication). */
+export interface SessionCopy {
+  sessionId: string
+  creationTime: number
+  requestCount: number | null
+  attributes: Record<string, string>
 }
 
 export class TomcatNodeContainer extends GenericContainer {
@@ -88,9 +97,11 @@ export class TomcatNodeContainer extends GenericContainer {
     const address = this.#host?.address ?? this.#namespaceOf?.address
     if (!address) throw new Error(`TomcatNodeContainer ${this.#route}: call onNetwork() or inNamespaceOf() first`)
     const started = await super.start()
-    const node = new StartedTomcatNode(started, this.#route, `http://${address}:${this.#httpPort}`, await controlContainer(started.getId()), this.#exSessionPath)
-    await node.untilServing()
-    return node
+    return startedOrRemoved(started, async () => {
+      const node = new StartedTomcatNode(started, this.#route, `http://${address}:${this.#httpPort}`, await controlContainer(started.getId()), this.#exSessionPath)
+      await node.untilServing()
+      return node
+    })
   }
 }
 
@@ -137,6 +148,13 @@ export class StartedTomcatNode extends AbstractStartedContainer {
     const reply = await fetchOnce(`${this.url}${this.exSessionPath}/cluster`, { timeoutMs: 3000 })
     if (reply.status !== 200) throw new Error(`${this.route}: ${this.exSessionPath}/cluster answered ${reply.status}`)
     return JSON.parse(reply.body) as ClusterView
+  }
+
+  /** This node's copy of session `id` (the full id, route suffix included), or null when it holds none. */
+  async sessionCopy(id: string): Promise<SessionCopy | null> {
+    const reply = await fetchOnce(`${this.url}${this.exSessionPath}/cluster?session=${encodeURIComponent(id)}`, { timeoutMs: 3000 })
+    if (reply.status !== 200) throw new Error(`${this.route}: ${this.exSessionPath}/cluster?session= answered ${reply.status}`)
+    return (JSON.parse(reply.body) as { session: SessionCopy | null }).session
   }
 
   /** Member addresses (host:port) this node currently sees. */

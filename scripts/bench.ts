@@ -16,7 +16,7 @@ import { loadDuringFailover } from '../helpers/load.ts'
 import { say } from '../helpers/progress.ts'
 import { repoRoot } from '../helpers/settings.ts'
 import { percentile } from '../helpers/tally.ts'
-import { until } from '../helpers/wait.ts'
+import { outcome, settle, until } from '../helpers/wait.ts'
 
 const { values: args } = parseArgs({ options: {
   trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, only: { type: 'string' },
@@ -157,16 +157,17 @@ async function failoverTrials(lab: TomcatLab, how: 'stop' | 'kill', trials: numb
     const survivor = lab.peer(before.node)
     const since = performance.now()
     if (how === 'stop') await victim.shutdown(); else await victim.kill()
-    // The survivor's view of membership is watched while the user recovers, not after.
+    // The survivor's view of membership is watched while the user recovers, not after; settled at
+    // once, so its failure waits for the await below instead of going unhandled during recover().
     const memberDrop = how === 'kill'
-      ? until('the survivor dropping the dead member', async () => {
+      ? settle(until('the survivor dropping the dead member', async () => {
         if ((await survivor.members()).length) throw new Error('still a member')
         return performance.now() - since
-      }, { timeoutMs: 30_000, intervalMs: 50 })
+      }, { timeoutMs: 30_000, intervalMs: 50 }))
       : undefined
     const { page, gapMs, failures } = await lab.recover(user, since, 180_000)
     const sessionLost = sessionKey(page.sessionId) !== sessionKey(before.sessionId) || page.attributes.trial !== String(i)
-    const trial: Trial = { gapMs, failed: failures.length, sessionLost, ...(memberDrop ? { memberDropMs: await memberDrop } : {}) }
+    const trial: Trial = { gapMs, failed: failures.length, sessionLost, ...(memberDrop ? { memberDropMs: outcome(await memberDrop) } : {}) }
     results.push(trial)
   }
   await lab.restore()
@@ -197,10 +198,14 @@ for (const topology of part('tomcat') ? ['single-host', 'multi-host'] as Topolog
     const load: Record<string, unknown> = {}
     if (topology === 'multi-host') {
       for (const how of ['stop', 'kill'] as const) {
-        const result = await loadDuringFailover(lab, { how, users: 50, durationMs: 10_000, disruptAfterMs: 3_000 })
+        const result = await loadDuringFailover(lab, { how, users: 50, disruptAfterMs: 3_000 })
         const explained = Object.entries(result.failures).map(([m, n]) => `${n} × ${m.slice(0, 60)}`).join('; ')
-        add(`load during ${how}: 50 users`, `${result.sent} sent, ${result.failed} failed, ${result.lost} lost`, explained || 'no failures')
-        load[how] = { sent: result.sent, failed: result.failed, lost: result.lost, mixedUp: result.mixedUp, failures: result.failures }
+        const lost = result.outcomes.filter((o) => o.lost).length
+        const mixedUp = result.outcomes.filter((o) => o.mixedUp).length
+        const stranded = result.outcomes.filter((o) => o.recoveredAfterMs === null).length
+        const worst = Math.max(...result.outcomes.map((o) => o.recoveredAfterMs ?? Number.POSITIVE_INFINITY))
+        add(`load during ${how}: 50 users`, `${result.sent} sent, ${result.failed} failed, ${lost} lost, ${stranded} never recovered`, `worst wait ${ms(worst)}; ${explained || 'no failures'}`)
+        load[how] = { sent: result.sent, failed: result.failed, lost, mixedUp, stranded, worstWaitMs: worst, failures: result.failures }
         await lab.restore()
       }
     }

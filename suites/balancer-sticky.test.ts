@@ -1,11 +1,10 @@
 // mod_proxy_balancer with route=node01|node02 and stickysession=JSESSIONID|jsessionid: a user
 // stays on the node whose jvmRoute ends their session id.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { layoutsFor } from '../helpers/labs/tomcat.ts'
+import { describeEachLayout, expect, test } from '../helpers/fixtures.ts'
 import { routeOf } from '../helpers/exsession.ts'
 
 // Every layout the balancer file can run in (members on 127.0.0.1: only single-host).
-describe.each(layoutsFor())('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.conf)', (topology) => {
+describeEachLayout('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.conf)', (topology) => {
   const config = { topology }
 
   test("a new user's session id ends in the serving node's route, and 20 more requests stay there", async ({ tomcatLabs }) => {

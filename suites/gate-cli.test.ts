@@ -16,6 +16,18 @@ const CLI = path.join(repoRoot, 'bin/lb-e2e.ts')
 const scratch: string[] = []
 afterAll(() => { for (const dir of scratch) rmSync(dir, { recursive: true, force: true }) })
 
+// An up-file of these tests' own: `down` here must never stop a person's `lb-e2e up` (.cache/up.json).
+const UP_FILE = path.join(mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-up-')), 'up.json')
+scratch.push(path.dirname(UP_FILE))
+
+/**
+ * A child's environment: its own run id and the tests' up-file. No owner pid is passed on, so the
+ * child labels what it creates with its own, live pid (never one `npm run clean` takes for dead).
+ */
+function childEnv(run: string): Record<string, string | undefined> {
+  return { LB_E2E_RUN: run, LB_E2E_UP_FILE: UP_FILE, LB_E2E_OWNER_PID: undefined }
+}
+
 /** A fixtures directory holding `files` (relative path → text, or a file to copy). */
 function teamDir(files: Record<string, string | { copy: string }>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-team-'))
@@ -34,7 +46,7 @@ const fixture = (file: string) => readFileSync(path.join(repoRoot, 'fixtures', f
 async function gate(args: string[]): Promise<{ exitCode: number; output: string; leftovers: string[] }> {
   const run = randomBytes(3).toString('hex')
   const result = await execa(process.execPath, [CLI, ...args], {
-    cwd: repoRoot, reject: false, all: true, timeout: 120_000, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' },
+    cwd: repoRoot, reject: false, all: true, timeout: 120_000, env: childEnv(run),
   })
   const left = findLeftovers({ run })
   return { exitCode: result.exitCode ?? -1, output: result.all ?? '', leftovers: [...left.containers, ...left.networks] }
@@ -124,7 +136,7 @@ describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing
  */
 async function up(lab: string, pattern: RegExp, timeoutMs: number) {
   const run = randomBytes(3).toString('hex')
-  const child = execa(process.execPath, [CLI, 'up', lab], { cwd: repoRoot, reject: false, all: true, env: { LB_E2E_RUN: run, LB_E2E_OWNER_PID: '' } })
+  const child = execa(process.execPath, [CLI, 'up', lab], { cwd: repoRoot, reject: false, all: true, env: childEnv(run) })
   let output = ''
   child.all?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   const stop = async () => {

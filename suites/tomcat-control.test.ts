@@ -1,24 +1,20 @@
-// The control: with a server.xml that cannot replicate (no <Cluster>), the same failover loses the
-// session. Proof that the failover suites can fail — they pass because replication works.
+// The control: with a server.xml that cannot replicate (no <Cluster>), the very helpers the
+// failover suites judge with must fail the same failover. Proof that those verdicts can fail —
+// the failover suites pass because replication works, not because the judge is lenient.
 import { describe, expect, test } from '../helpers/fixtures.ts'
+import { failOver, letSettle, userWithSession } from '../helpers/failover.ts'
 import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
-import { sessionKey } from '../helpers/exsession.ts'
+import { expectSessionsSurvived } from '../helpers/replication.ts'
 
 describe('control: no replication (fixtures/tomcat/server-no-cluster.xml)', () => {
   const config: TomcatLabOptions = { topology: preferredLayout(), serverXml: 'tomcat/server-no-cluster.xml' }
 
-  test('stopping the sticky node loses the session: a new id, no attributes, the counter from 1', async ({ tomcatLabs }) => {
+  test('stopping the sticky node loses the session, and the failover verdict says so', async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
-    const user = lab.user()
-    await user.visit({ name: 'color', value: 'blue' })
-    const before = await user.visit()
-    await lab.node(before.node).shutdown()
-    const { page: after } = await lab.recover(user, performance.now())
-    const shown = `before: ${JSON.stringify(before)}\nafter: ${JSON.stringify(after)}`
-    expect(after.node, shown).toBe(lab.peer(before.node).route)
-    expect(sessionKey(after.sessionId), shown).not.toBe(sessionKey(before.sessionId))
-    expect(after.isNew, shown).toBe(true)
-    expect(after.requestCount, shown).toBe(1)
-    expect(after.attributes.color, shown).toBeUndefined()
+    const user = await userWithSession(lab, 'settled user')
+    await letSettle(lab, [user])
+    const { verdict } = await failOver(lab, [user], user.before.node, 'stop')
+    expect(() => expectSessionsSurvived(lab, verdict, 'a graceful stop')).toThrow(/1 of 1 users lost their session[\s\S]*another session/)
+    expect(verdict.lost.map((l) => l.c.user)).toEqual(['settled user'])
   })
 })

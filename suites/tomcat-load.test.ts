@@ -1,29 +1,37 @@
 // 50 users with their own sessions keep clicking while the node most of them are stuck to is
-// killed: no session may be lost or mixed up; failed requests are counted and explained.
+// killed. Every user must get their own session back, whole, within a bound, with at most the one
+// request that was in flight failing; no session may be lost or mixed up.
 import { describe, expect, test } from '../helpers/fixtures.ts'
 import { record } from '../helpers/figures.ts'
 import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
 import { loadDuringFailover } from '../helpers/load.ts'
-import { expectNoStaleState } from '../helpers/replication.ts'
 
 const layout = preferredLayout()
+/** A user's whole wait for their session after the kill: the request in flight times out (5 s), the survivor may wait ~5 s for the dead peer. */
+const RECOVER_WITHIN_MS = 20_000
 
 describe(`load during failover, ${layout} layout`, () => {
   const config: TomcatLabOptions = { topology: layout }
 
-  test('50 users clicking while the node most of them are stuck to is killed: 0 sessions lost, 0 mixed up', async ({ tomcatLabs, annotate }) => {
+  test('50 users clicking while the node most of them are stuck to is killed: each gets their session back, 0 lost, 0 mixed up', async ({ tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
-    const result = await loadDuringFailover(lab, { how: 'kill', users: 50, durationMs: 10_000, disruptAfterMs: 3_000 })
+    const result = await loadDuringFailover(lab, { how: 'kill', users: 50, disruptAfterMs: 3_000, recoverWithinMs: RECOVER_WITHIN_MS })
     const explained = Object.entries(result.failures).map(([message, n]) => `${n} × ${message}`).join('\n')
-    await annotate(`kill under load: ${result.sent} requests, ${result.failed} failed, ${result.lost} sessions lost`, 'figure')
+    const waits = result.outcomes.flatMap((o) => (o.recoveredAfterMs === null ? [] : [o.recoveredAfterMs])).sort((a, b) => a - b)
+    await annotate(`kill under load: ${result.sent} requests, ${result.failed} failed; worst wait for a session ${((waits.at(-1) ?? Number.NaN) / 1000).toFixed(1)} s`, 'figure')
     record({ kind: 'load-timeline', topology: layout, how: 'kill', disruptionAt: result.disruptionAt,
       events: result.events.filter((_, i) => i % Math.ceil(result.events.length / 4000) === 0) })
     if (result.failed) record({ kind: 'finding', severity: 'info', message: `kill under load: ${result.failed} of ${result.sent} requests failed:\n${explained}` })
+    const show = (list: typeof result.outcomes) => `${list.slice(0, 5).map((o) => JSON.stringify(o)).join('\n')}\nfailures:\n${explained}`
 
-    expect(result.sent, 'the load ran').toBeGreaterThan(result.users * 10)
-    expect(result.usersOnVictim, `users stuck to ${result.victim}, the killed node`).toBeGreaterThanOrEqual(result.users / 2)
-    expect(result.mixedUp, 'sessions with another user\'s data').toBe(0)
-    expectNoStaleState(lab, result.lost, result.users, 'users found their session lost or without their attribute after the kill', `failures:\n${explained}`)
-    expect(result.events.filter((e) => e.t > result.disruptionAt && e.node !== null && e.node !== result.victim).length, 'the survivor served after the kill').toBeGreaterThan(0)
+    expect(result.usersOnVictim, `no user was stuck to ${result.victim}, the killed node: the kill tested nothing`).toBeGreaterThan(0)
+    const mixed = result.outcomes.filter((o) => o.mixedUp)
+    expect(mixed.length, `users who saw another user's data:\n${show(mixed)}`).toBe(0)
+    const lost = result.outcomes.filter((o) => o.lost)
+    expect(lost.length, `users whose session was lost (settled for 3 s before the kill):\n${show(lost)}`).toBe(0)
+    const stranded = result.outcomes.filter((o) => o.recoveredAfterMs === null)
+    expect(stranded.length, `users with no page of their own session within ${RECOVER_WITHIN_MS / 1000} s of the kill:\n${show(stranded)}`).toBe(0)
+    const failedOften = result.outcomes.filter((o) => o.failedAfter > 1)
+    expect(failedOften.length, `users with more than the one request in flight failing:\n${show(failedOften)}`).toBe(0)
   })
 })

@@ -4,9 +4,9 @@
 // (helpers/webapp.ts); that the attributes inside replicate, the lab's ExSession deployed beside
 // the webapp shows (tomcat-failover, tomcat-many-users).
 import path from 'node:path'
-import { describe, expect, test } from '../helpers/fixtures.ts'
+import { describeEachLayout, expect, test } from '../helpers/fixtures.ts'
 import { record } from '../helpers/figures.ts'
-import { DISRUPTIONS, type TomcatLab, type TomcatLabOptions, layoutsFor } from '../helpers/labs/tomcat.ts'
+import { DISRUPTIONS, type TomcatLab, type TomcatLabOptions } from '../helpers/labs/tomcat.ts'
 import { labWar } from '../helpers/settings.ts'
 import { until } from '../helpers/wait.ts'
 import { type WebappPage, WebappUser, webappPagePath } from '../helpers/webapp.ts'
@@ -26,7 +26,7 @@ async function elected(lab: TomcatLab): Promise<Record<string, number>> {
   return Object.fromEntries(lab.routes.map((r) => [r, workers.filter((w) => lab.isWorkerOf(w, r)).reduce((sum, w) => sum + w.elected, 0)]))
 }
 
-describe.each(layoutsFor())(`the team's webapp ${app}, %s layout`, (topology) => {
+describeEachLayout(`the team's webapp ${app}, %s layout`, (topology) => {
   const config: TomcatLabOptions = { topology }
 
   test('its session cookie names a node, and the next requests keep the cookie and land on that node', async ({ tomcatLabs }) => {

@@ -3,7 +3,7 @@
  * fixtures/ file by file) and their .war. Every problem is collected, each naming its file and
  * line; the gate refuses to start any lab while one remains. Pure: reads files, starts nothing.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execaSync } from 'execa'
@@ -62,7 +62,9 @@ export function checkInput(input: GateInput): InputCheck {
         `${unknown.length > 1 ? 'them' : 'it'}; name each after the file it replaces: ${LAYOUT.map((l) => l.what).join('; ')}; or <name>.war (the webapp under test)`)
     }
     if (wars.length > 1) errors.push(`${displayPath(overlay)}: ${wars.map((w) => path.basename(w)).join(', ')}: one webapp (.war) at a time`)
-    if (wars.length && input.war) errors.push(`${displayPath(overlay)}: holds ${path.basename(wars[0]!)} and --war ${input.war} names another: give one`)
+    // The directory's war named again by --war (by another path) is still one war.
+    const given = input.war
+    if (wars.length && given && !wars.some((w) => sameFile(w, given))) errors.push(`${displayPath(overlay)}: holds ${path.basename(wars[0]!)} and --war ${given} names another: give one`)
     if (!files.length && !unknown.length && !wars.length) errors.push(`--fixtures ${input.fixtures}: the directory holds no file; lay it out like fixtures/ (${LAYOUT.map((l) => l.what).join('; ')})`)
   }
 
@@ -100,7 +102,7 @@ function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
   const listing = execaSync('unzip', ['-Z1', file], { reject: false })
   if (listing.exitCode !== 0) return { errors: [new LabError(`${shown}: not a readable .war (zip) archive: ${String(listing.stderr || listing.stdout).trim().split('\n')[0]}`)], findings: [] }
   if (!String(listing.stdout).split('\n').includes('WEB-INF/web.xml')) {
-    return { errors: [], findings: [{ severity: 'warning', file: shown, message: 'no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp\'s sessions and a failover loses them; add a web.xml with <distributable/>' }] }
+    return { errors: [new LabError(`${shown}: no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp's sessions and a failover loses them; add a web.xml with <distributable/>`)], findings: [] }
   }
   const text = String(execaSync('unzip', ['-p', file, 'WEB-INF/web.xml']).stdout)
   try {
@@ -108,6 +110,15 @@ function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
   } catch (error) {
     if (error instanceof LabError) return { errors: [error], findings: [] }
     throw error
+  }
+}
+
+/** Whether two paths name one file (relative or absolute, through symlinks); a missing file is no match. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b)
+  } catch {
+    return false
   }
 }
 

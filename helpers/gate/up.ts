@@ -1,7 +1,8 @@
 /**
  * `lb-e2e up`: the labs for a person to explore, as the post's author did — the VIP to curl, the
  * balancer to open in a browser, nodes to stop — until Ctrl-C, which removes everything. The
- * running lab is described in .cache/up.json so `lb-e2e ipvsadm` and `lb-e2e down` find it.
+ * running lab is described in .cache/up.json (or LB_E2E_UP_FILE) so `lb-e2e ipvsadm` and
+ * `lb-e2e down` find it.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -13,7 +14,11 @@ import { type LvsLabInfo, LvsLab, startLvsLab } from '../labs/lvs.ts'
 import { type Topology, TomcatLab, layoutsFor } from '../labs/tomcat.ts'
 import { cacheDir, displayPath, fixturePath, runId } from '../settings.ts'
 
-export const UP_FILE = path.join(cacheDir, 'up.json')
+/** Where the running `up` describes itself: .cache/up.json, or LB_E2E_UP_FILE (the gate's tests use a scratch one). */
+export function upFile(): string {
+  const file = process.env.LB_E2E_UP_FILE
+  return file ? path.resolve(file) : path.join(cacheDir, 'up.json')
+}
 
 interface UpState {
   pid: number
@@ -32,8 +37,8 @@ export async function up(options: UpOptions): Promise<void> {
   if (previous && alive(previous.pid)) throw new LabError(`a lab is already up (process ${previous.pid}, run ${previous.run}): use it, or \`npx lb-e2e down\` first`)
   removeRunOnExit()
   const state: UpState = { pid: process.pid, run: runId() }
-  mkdirSync(cacheDir, { recursive: true })
-  writeFileSync(UP_FILE, JSON.stringify(state))
+  mkdirSync(path.dirname(upFile()), { recursive: true })
+  writeFileSync(upFile(), JSON.stringify(state))
   const lines: string[] = []
   const stops: (() => Promise<void>)[] = []
   try {
@@ -41,7 +46,7 @@ export async function up(options: UpOptions): Promise<void> {
       const lab = await startLvsLab()
       stops.push(lab.stop)
       state.lvs = lab.info
-      writeFileSync(UP_FILE, JSON.stringify(state))
+      writeFileSync(upFile(), JSON.stringify(state))
       // The guest agent takes one client at a time: let go of it, so `lb-e2e ipvsadm` can talk to the director.
       const attached = await LvsLab.attach(lab.info)
       try {
@@ -82,7 +87,7 @@ export async function up(options: UpOptions): Promise<void> {
     clearInterval(alive)
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined)
-    rmSync(UP_FILE, { force: true })
+    rmSync(upFile(), { force: true })
   }
 }
 
@@ -104,7 +109,7 @@ export async function down(): Promise<string> {
   const orphans = findLeftovers('orphans')
   removeLeftovers(orphans)
   if (describeLeftovers(orphans) !== 'nothing') removed.push(`removed leftovers of earlier runs: ${describeLeftovers(orphans)}`)
-  rmSync(UP_FILE, { force: true })
+  rmSync(upFile(), { force: true })
   return removed.length ? removed.join('\n') : 'no lab was up, nothing left behind'
 }
 
@@ -125,9 +130,10 @@ function containerName(lab: TomcatLab, route: string): string {
 }
 
 function readState(): UpState | undefined {
-  if (!existsSync(UP_FILE)) return undefined
+  const file = upFile()
+  if (!existsSync(file)) return undefined
   try {
-    return JSON.parse(readFileSync(UP_FILE, 'utf8')) as UpState
+    return JSON.parse(readFileSync(file, 'utf8')) as UpState
   } catch {
     return undefined
   }

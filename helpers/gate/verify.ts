@@ -3,7 +3,8 @@
  * suites themselves. Validation first — a bad file stops the gate before any lab starts, with exit
  * code 2 —, then the config checks of the programs themselves (httpd -t, Tomcat's configtest), then
  * vitest with the team's files laid over fixtures/. Findings (measured warnings with their cause and
- * fix) are printed at the end; limits turn them into failures.
+ * fix) are printed at the end; limits turn them into failures. A lab that could not be set up
+ * (LabSetupError) is exit code 3: no verdict on the configuration, whatever else failed.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -13,9 +14,10 @@ import { LabError } from '../errors.ts'
 import { FIGURES_FILE } from '../figures.ts'
 import { summarizeJunit } from '../junit.ts'
 import { say } from '../progress.ts'
-import { parseFigures, resultsFromJunit } from '../report/model.ts'
+import { type TestResult, parseFigures, resultsFromJunit } from '../report/model.ts'
 import { displayPath, repoRoot } from '../settings.ts'
 import { formatFinding } from '../validate/findings.ts'
+import { describeLimits } from '../limits.ts'
 import { layoutsFor } from '../labs/tomcat.ts'
 import { configTest } from './configtest.ts'
 import { type GateInput, checkInput } from './input.ts'
@@ -33,22 +35,32 @@ export interface VerifyOptions extends GateInput {
   maxStaleReads?: number
   /** Seconds from a restarted node serving again to the balancer sending it new users. */
   maxRejoinTime?: number
+  /** Hold the team's files to the project's own limits (helpers/limits.ts) where no --max-… is given. */
+  strict?: boolean
   /** Stop at the first failing test. */
   bail?: boolean
   /** Extra environment for the run (LAB_IPVS_BACKEND …). */
   env?: Record<string, string>
+  /** Where the run's JUnit report is written (default reports/junit.xml). */
+  junit?: string
 }
 
 export interface VerifyResult {
-  /** 0 passed, 1 a test failed, 2 the input was refused before any lab started. */
-  exitCode: 0 | 1 | 2
+  /** 0 passed, 1 a test failed, 2 the input was refused before any lab started, 3 a lab could not be set up. */
+  exitCode: 0 | 1 | 2 | 3
   /** Validation errors (exit code 2). */
   errors: string[]
   warnings: string[]
   passed: number
   failed: number
+  /** Tests that did not apply (a layout the configuration cannot run in), each saying why in its name. */
+  skipped: number
+  /** Which limits held the run (helpers/limits.ts describeLimits). */
+  limits?: string
   /** `file > describe > test: first line of the failure`, in the order they ran. */
   failures: string[]
+  /** The same for the tests whose lab could not be set up (exit code 3): not verdicts, and not in `failures`. */
+  setup: string[]
 }
 
 export const JUNIT_FILE = path.join(repoRoot, 'reports', 'junit.xml')
@@ -60,7 +72,7 @@ export function refuse(options: VerifyOptions): VerifyResult | undefined {
 }
 
 function refused(errors: string[], warnings: string[]): VerifyResult {
-  return { exitCode: 2, errors, warnings, passed: 0, failed: 0, failures: [] }
+  return { exitCode: 2, errors, warnings, passed: 0, failed: 0, skipped: 0, failures: [], setup: [] }
 }
 
 /**
@@ -78,7 +90,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     ...(options.maxFailoverGap !== undefined ? { LAB_MAX_FAILOVER_GAP: String(options.maxFailoverGap) } : {}),
     ...(options.maxStaleReads !== undefined ? { LAB_MAX_STALE_READS: String(options.maxStaleReads) } : {}),
     ...(options.maxRejoinTime !== undefined ? { LAB_MAX_REJOIN_TIME: String(options.maxRejoinTime) } : {}),
+    ...(options.strict ? { LAB_STRICT: 'true' } : {}),
   }
+  const limits = describeLimits({ ...process.env, ...env })
+  say(`limits: ${limits}`)
   const only = options.only?.length ? options.only : AREAS
   if (only.some((a) => a !== 'lvs')) {
     const problems = await configTest()
@@ -101,17 +116,30 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const xml = readText(junit)
   rmSync(path.dirname(junit), { recursive: true, force: true })
   if (xml === undefined) throw new LabError(`vitest wrote no JUnit report (exit ${run.exitCode}): see its output above`)
-  writeFileSync(JUNIT_FILE, xml)
-  const { passed, failed } = summarizeJunit(xml)
-  const { tests, errors } = resultsFromJunit(xml)
-  const failures = [
-    ...tests.filter((t) => t.state === 'failed').map((t) => `${t.file} > ${t.name}: ${t.error ?? ''}`),
-    ...errors.map((e) => `${e.where}: ${e.message}`),
-  ]
+  writeFileSync(options.junit ?? JUNIT_FILE, xml)
   const measured = parseFigures(readText(FIGURES_FILE) ?? '').figures
     .flatMap((f) => (f.kind === 'finding' && f.severity === 'warning' ? [`${f.message}${f.test ? ` (${f.test})` : ''}`] : []))
-  const ok = run.exitCode === 0 && failed === 0 && passed > 0
-  return { exitCode: ok ? 0 : 1, errors: [], warnings: [...warnings, ...new Set(measured)], passed, failed, failures }
+  return { ...outcome(xml, run.exitCode ?? -1), errors: [], warnings: [...warnings, ...new Set(measured)], limits }
+}
+
+/**
+ * The verdict of a vitest run from its JUnit report and exit code: 0 when tests ran and all
+ * passed; 3 when a test's lab could not be set up (its failure is a LabSetupError) or no test ran
+ * at all (a lab of a globalSetup did not start), even if others failed — the run is no complete
+ * verdict; else 1.
+ */
+export function outcome(xml: string, vitestExitCode: number): Pick<VerifyResult, 'exitCode' | 'passed' | 'failed' | 'skipped' | 'failures' | 'setup'> {
+  const { passed, failed, skipped } = summarizeJunit(xml)
+  const { tests, errors } = resultsFromJunit(xml)
+  const line = (t: TestResult) => `${t.file} > ${t.name}: ${t.error ?? ''}`
+  const broken = tests.filter((t) => t.state === 'failed')
+  const setup = broken.filter((t) => t.errorType === 'LabSetupError').map(line)
+  if (!tests.length && vitestExitCode !== 0) {
+    setup.push(`vitest ran no test (exit ${vitestExitCode}): a lab started before the suites (the images, the LVS lab) could not be set up, or no suite matched; see vitest's output above`)
+  }
+  const failures = [...broken.filter((t) => t.errorType !== 'LabSetupError').map(line), ...errors.map((e) => `${e.where}: ${e.message}`)]
+  const exitCode = setup.length ? 3 : vitestExitCode === 0 && failed === 0 && passed > 0 ? 0 : 1
+  return { exitCode, passed, failed, skipped, failures, setup }
 }
 
 /** The closing lines of a gate run: findings, failures, counts. */
@@ -125,11 +153,17 @@ export function report(result: VerifyResult): string {
     lines.push(`warnings (${result.warnings.length}):`)
     for (const w of result.warnings) lines.push(`  ${w.replace(/^warning /, '')}`)
   }
+  if (result.setup.length) {
+    lines.push('lb-e2e: the lab could not be set up (exit 3): a setup problem (Docker, images, the IPVS backend, a container that never became ready), ' +
+      'not a verdict on the configuration; fix it and run again:')
+    for (const s of result.setup) lines.push(`  ${s}`)
+  }
   if (result.failures.length) {
     lines.push('failed:')
     for (const f of result.failures) lines.push(`  ${f}`)
   }
-  if (!result.errors.length) lines.push(`${result.passed} passed, ${result.failed} failed`)
+  if (result.limits) lines.push(`limits: ${result.limits}`)
+  if (!result.errors.length) lines.push(`${result.passed} passed, ${result.failed} failed${result.skipped ? `, ${result.skipped} skipped` : ''}`)
   return lines.join('\n')
 }
 

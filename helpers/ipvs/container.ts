@@ -3,7 +3,7 @@
  * network, for kernels with IPVS where ipvsadm is not installed on the host. IPVS state, conntrack
  * and iptables are per network namespace, so nothing on the host changes.
  */
-import { type ContainerControl, controlContainer, labContainer, withSysctls } from '../containers.ts'
+import { type ContainerControl, controlContainer, labContainer, startedOrRemoved, withSysctls } from '../containers.ts'
 import { imageTag } from '../images.ts'
 import type { CommandRunner } from './director.ts'
 
@@ -13,14 +13,12 @@ export async function startDirectorContainer(opts: { network: string; vip: strin
     .withAddedCapabilities('NET_ADMIN')
     .withCommand(['sleep', 'infinity'])
   withSysctls(container, { 'net.ipv4.ip_forward': '1', 'net.ipv4.vs.conntrack': '1' })
-  const director = await controlContainer((await container.start()).getId())
-  try {
+  const started = await container.start()
+  return startedOrRemoved(started, async () => {
+    const director = await controlContainer(started.getId())
     await director.execOk(['/usr/local/sbin/lb-e2e-director-setup', opts.vip, 'eth0'])
-  } catch (error) {
-    await director.remove()
-    throw error
-  }
-  return director
+    return director
+  })
 }
 
 /** Runs ipvsadm in the director container; stdin travels in an environment variable. */

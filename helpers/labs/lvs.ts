@@ -6,8 +6,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { type ContainerControl, controlContainer, labContainer } from '../containers.ts'
-import { LabError } from '../errors.ts'
+import { removeInTurn } from '../cleanup.ts'
+import { type ContainerControl, controlContainer, labContainer, startedOrRemoved } from '../containers.ts'
+import { LabError, asSetupError } from '../errors.ts'
 import { fetchOnce } from '../http.ts'
 import { ensureImage, imageTag } from '../images.ts'
 import { type Director } from '../ipvs/director.ts'
@@ -47,21 +48,27 @@ async function timed<T>(work: Promise<T>, took: (ms: number) => void): Promise<T
 
 const CLIENT_SOURCES = Array.from({ length: 16 }, (_, i) => 160 + i)
 
-/** Brings the whole lab up; on any failure removes what did start and rethrows. */
+/** Brings the whole lab up; on any failure removes what did start and rethrows why it failed. */
 export async function startLvsLab(): Promise<StartedLvsLab> {
   await Promise.all([ensureImage('apache'), ensureImage('director')])
   const network = await step('LVS lab network', () => createLabNetwork('lvs'))
+  // Each part registers its removal as soon as it has started; removed in reverse, the network last.
   const undo: (() => Promise<unknown>)[] = [() => network.remove()]
-  const stop = async () => { for (const u of undo.reverse()) await u().catch(() => undefined); undo.length = 0 }
+  const owned = async <T>(start: Promise<T>, remove: (started: T) => Promise<unknown>): Promise<T> => {
+    const started = await start
+    undo.push(() => remove(started))
+    return started
+  }
+  const stop = () => removeInTurn(undo.splice(0).reverse())
   try {
     const vip = network.address(200)
     const timings = { directorMs: 0, realServersMs: 0 }
-    const [director, nodes, client] = await settleAll([
-      timed(startDirector(network, vip), (ms) => { timings.directorMs = ms }),
-      timed(step('LVS real servers node1–node3', () => Promise.all([1, 2, 3].map((n) =>
-        new RealServerContainer(n, network.name, network.address(130 + n)).start()))), (ms) => { timings.realServersMs = ms }),
-      startClient(network.name, CLIENT_SOURCES.map(network.address)),
-    ], (started) => undo.push(...started.map((s) => () => stopAny(s))))
+    const [director, nodes, client] = await allSettled([
+      timed(owned(startDirector(network, vip), (d) => d.stop()), (ms) => { timings.directorMs = ms }),
+      timed(step('LVS real servers node1–node3', () => allSettled([1, 2, 3].map((n) =>
+        owned(new RealServerContainer(n, network.name, network.address(130 + n)).start(), (s) => s.stop())))), (ms) => { timings.realServersMs = ms }),
+      owned(startClient(network.name, CLIENT_SOURCES.map(network.address)), (c) => c.remove()),
+    ])
     return {
       info: {
         network: { name: network.name, bridge: network.bridge, subnet: network.subnet, gateway: network.gateway },
@@ -74,36 +81,27 @@ export async function startLvsLab(): Promise<StartedLvsLab> {
       stop,
     }
   } catch (error) {
-    await stop()
-    throw error
+    await stop().catch(() => undefined) // the error that counts is why the lab did not start
+    throw asSetupError('LVS lab', error)
   }
 }
 
-/** Like Promise.all, but when one fails, hands the ones that succeeded to `onPartial` first. */
-async function settleAll<T extends readonly unknown[]>(
-  work: { [K in keyof T]: Promise<T[K]> }, onPartial: (started: unknown[]) => void,
-): Promise<T> {
+/** Like Promise.all, but throws the first failure only once every part has settled (and registered its removal). */
+async function allSettled<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
   const results = await Promise.allSettled(work)
   const failed = results.find((r) => r.status === 'rejected')
-  const values = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-  onPartial(values)
-  if (failed) throw (failed as PromiseRejectedResult).reason
-  return values as unknown as T
-}
-
-async function stopAny(started: unknown): Promise<void> {
-  if (Array.isArray(started)) { await Promise.all(started.map(stopAny)); return }
-  const s = started as { stop?: () => Promise<unknown>; remove?: () => Promise<unknown> }
-  await (s.remove ?? s.stop)?.call(s)
+  if (failed) throw failed.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 async function startClient(network: string, sources: string[]): Promise<{ id: string; address: string; remove(): Promise<void> }> {
   const started = await labContainer(imageTag('director'), 'client')
     .withNetworkMode(network).withAddedCapabilities('NET_ADMIN').withCommand(['sleep', 'infinity']).start()
-  const client = await controlContainer(started.getId())
-  const script = sources.map((a) => `ip addr add ${a}/24 dev eth0`).join(' && ')
-  await client.execOk(['sh', '-c', script])
-  return { id: client.id, address: started.getIpAddress(network), remove: client.remove }
+  return startedOrRemoved(started, async () => {
+    const client = await controlContainer(started.getId())
+    await client.execOk(['sh', '-c', sources.map((a) => `ip addr add ${a}/24 dev eth0`).join(' && ')])
+    return { id: client.id, address: started.getIpAddress(network), remove: client.remove }
+  })
 }
 
 /** The lab as a test file sees it. */
@@ -125,7 +123,11 @@ export class LvsLab {
   }
 
   static async attach(info: LvsLabInfo): Promise<LvsLab> {
-    return new LvsLab(info, await connectDirector(info.director), await controlContainer(info.client.id))
+    try {
+      return new LvsLab(info, await connectDirector(info.director), await controlContainer(info.client.id))
+    } catch (error) {
+      throw asSetupError(`LVS lab (${info.director.backend} director)`, error)
+    }
   }
 
   node(name: string): RealServerInfo {

@@ -1,14 +1,16 @@
 /**
  * vitest globalSetup of the `tomcat` project: images confirmed once and the run's cleanup guard
- * installed. The labs themselves are started per test file (helpers/fixtures.ts).
+ * installed, and the limits the run is held to recorded. The labs themselves are started per test file (helpers/fixtures.ts).
  */
 import { removeRunOnExit } from '../cleanup.ts'
-import { resetFigures } from '../figures.ts'
+import { record, resetFigures } from '../figures.ts'
+import { describeLimits, limitsMode } from '../limits.ts'
 import { ensureImage } from '../images.ts'
 
 export default async function setup(): Promise<void> {
   removeRunOnExit()
   resetFigures()
+  record({ kind: 'limits', mode: limitsMode(), description: describeLimits() })
   await ensureImage('apache')
   await ensureImage('tomcat')
 }

@@ -7,9 +7,11 @@
  * Address plan on its own network: balancer .140, node01 .141, node02 .142.
  */
 import { readFileSync } from 'node:fs'
+import { assert } from 'vitest'
 import path from 'node:path'
 import { type StartedBalancer, type WorkerStatus, BalancerContainer } from '../balancer.ts'
-import { LabError } from '../errors.ts'
+import { removeInTurn } from '../cleanup.ts'
+import { LabError, asSetupError } from '../errors.ts'
 import { ExSessionUser, type SessionPage } from '../exsession.ts'
 import { ensureImage } from '../images.ts'
 import { type LabNetwork, createLabNetwork } from '../network.ts'
@@ -18,7 +20,7 @@ import { displayPath, fixturePath, fixturesDir, labWar, serverXmlPath } from '..
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { labProperties } from '../validate/index.ts'
 import { readServerXml } from '../validate/tomcat.ts'
-import { type StartedTomcatNode, TomcatNodeContainer } from '../tomcat.ts'
+import { type ClusterView, type StartedTomcatNode, TomcatNodeContainer } from '../tomcat.ts'
 import { until } from '../wait.ts'
 import { EXSESSION_PROXY_CONF, contextDescriptorDir, exSessionPathBeside, exSessionProxyConf } from '../webapp.ts'
 
@@ -55,6 +57,8 @@ export interface NodePlan {
   descriptors: string
   /** channelSendOptions with the asynchronous bit (8, Tomcat's default): replication does not wait for the peer. */
   asynchronous: boolean
+  /** A <Cluster> where Tomcat uses it (under <Engine> or <Host>): the node must join the others. */
+  clustered: boolean
 }
 
 export interface TomcatLabPlan {
@@ -74,16 +78,22 @@ export interface TomcatLabPlan {
 export const BALANCER_FILES = ['httpd/balancer-sticky.conf', 'httpd/balancer-nonsticky.conf']
 
 /**
- * The layouts the configuration under test can run in: members on the loopback address (the
- * post's `http://127.0.0.1:8180`) in any of its balancer files mean it was written for one host,
- * so every Tomcat suite runs single-host; members the lab names (${NODE01_ADDR}) run in both.
+ * Every layout, with the reason the configuration under test cannot run in it: members on the
+ * loopback address (the post's `http://127.0.0.1:8180`) in any of its balancer files mean it was
+ * written for one host, so the multi-host layout does not apply; members the lab names
+ * (${NODE01_ADDR}) run in both.
  */
+export function layoutChoices(): { topology: Topology; skip?: string }[] {
+  const oneHost = BALANCER_FILES.map((relative) => fixturePath(relative)).find((file) =>
+    readHttpdConfig(readFileSync(file, 'utf8'), file).balancers.some((b) => b.members.some((m) => isLoopback(m.host))))
+  return TOPOLOGIES.map((topology) => (topology === 'multi-host' && oneHost
+    ? { topology, skip: `${displayPath(oneHost)} reaches its members on the loopback address: written for one host` }
+    : { topology }))
+}
+
+/** The layouts the configuration under test can run in. */
 export function layoutsFor(): Topology[] {
-  const oneHost = BALANCER_FILES.some((relative) => {
-    const file = fixturePath(relative)
-    return readHttpdConfig(readFileSync(file, 'utf8'), file).balancers.some((b) => b.members.some((m) => isLoopback(m.host)))
-  })
-  return oneHost ? ['single-host'] : [...TOPOLOGIES]
+  return layoutChoices().filter((c) => c.skip === undefined).map((c) => c.topology)
 }
 
 /** The layout a suite that needs one layout runs in: multi-host, as production runs, unless the files were written for one host. */
@@ -114,7 +124,8 @@ export function planTomcatLab(options: TomcatLabOptions): TomcatLabPlan {
     const http = server.httpPorts[0]?.value
     if (http === undefined) throw new LabError(`${displayPath(file)}: ${name} has no HTTP/1.1 <Connector> with a port: the balancer cannot reach it`)
     const sendOptions = server.cluster?.channelSendOptions.value
-    return { name, file, route, http, shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file), asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0 }
+    return { name, file, route, http, shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file),
+      asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent) }
   })
   const webXml = fixturePath('webapp/WEB-INF/web.xml')
   const war = labWar()
@@ -153,17 +164,20 @@ export class TomcatLab {
   readonly balancer: StartedBalancer
   /** The nodes by jvmRoute (their session id suffix). */
   readonly nodes: Record<string, StartedTomcatNode>
-  /** From starting the second node to both nodes listing each other as members. */
+  /** From starting the second node to the cluster formed; NaN when it never formed (`formationError` says how it stood). */
   readonly formationMs: number
+  /** Why the cluster did not form at start: every later use of the lab fails with it. */
+  readonly formationError: Error | undefined
 
   private constructor(options: Required<TomcatLabOptions>, plan: TomcatLabPlan, network: LabNetwork, balancer: StartedBalancer,
-    nodes: Record<string, StartedTomcatNode>, formationMs: number) {
+    nodes: Record<string, StartedTomcatNode>, formation: { ms: number } | { error: Error }) {
     this.options = options
     this.plan = plan
     this.network = network
     this.balancer = balancer
     this.nodes = nodes
-    this.formationMs = formationMs
+    this.formationMs = 'ms' in formation ? formation.ms : Number.NaN
+    this.formationError = 'error' in formation ? formation.error : undefined
   }
 
   static async start(options: TomcatLabOptions): Promise<TomcatLab> {
@@ -173,7 +187,7 @@ export class TomcatLab {
     const files = [...new Set(plan.nodes.map((n) => displayPath(n.file)))].join(' + ')
     const title = `Tomcat lab (${opts.topology}, ${files}, ${displayPath(plan.balancer)}${plan.war ? `, ${path.basename(plan.war)}` : ''})`
     const name = `tc${++labsStarted}`
-    const network = await createLabNetwork(name)
+    const network = await step(`${title}: network`, () => createLabNetwork(name))
     const started: { remove(): Promise<void> }[] = []
     try {
       return await step(title, async () => {
@@ -208,13 +222,15 @@ export class TomcatLab {
         const node01 = await startNode(first, 0)
         const joining = performance.now()
         const node02 = await startNode(second, 1)
-        await untilClustered([node01, node02])
-        return new TomcatLab(opts, plan, network, balancer, { [first.route]: node01, [second.route]: node02 }, performance.now() - joining)
+        // A cluster that never forms is the configuration's failure, not the lab's: the lab
+        // starts, and every test that uses it fails with each node's view (restore()).
+        const formation = await untilClustered(plan, [node01, node02]).then(() => ({ ms: performance.now() - joining }), (error: Error) => ({ error }))
+        return new TomcatLab(opts, plan, network, balancer, { [first.route]: node01, [second.route]: node02 }, formation)
       })
     } catch (error) {
-      for (const s of started.reverse()) await s.remove().catch(() => undefined)
-      await network.remove()
-      throw error
+      // The error that counts is why the lab did not start, not a removal failing after it.
+      await removeInTurn([...started.reverse().map((s) => () => s.remove()), () => network.remove()]).catch(() => undefined)
+      throw asSetupError(title, error)
     }
   }
 
@@ -247,8 +263,10 @@ export class TomcatLab {
     return this.node(other)
   }
 
+  /** Every node of a clustered plan lists every other one as its member (the views shown when not). */
   untilClustered(): Promise<void> {
-    return untilClustered(Object.values(this.nodes))
+    if (this.formationError) throw this.formationError
+    return untilClustered(this.plan, this.plan.nodes.map((n) => this.node(n.route)))
   }
 
   /**
@@ -275,27 +293,41 @@ export class TomcatLab {
     await this.balancer.clearErrors()
   }
 
+  /** Removes the nodes, the balancer and the network, each even when one before it failed. */
   async stop(): Promise<void> {
-    for (const node of Object.values(this.nodes)) await node.remove()
-    await this.balancer.remove()
-    await this.network.remove()
+    await removeInTurn([...Object.values(this.nodes).map((node) => () => node.remove()), () => this.balancer.remove(), () => this.network.remove()])
   }
 }
 
 /**
- * Both nodes list each other, and only each other, as replication members (bounded wait).
- * A server.xml without <Cluster> (the control) has nothing to form: no node reports a cluster.
+ * Every node lists every other node, and only them, as its replication members (bounded wait);
+ * on timeout an assertion failure that shows each node's view. Only a plan without <Cluster> has
+ * nothing to form, and then no node may report one.
  */
-async function untilClustered(nodes: StartedTomcatNode[], timeoutMs = 60_000): Promise<void> {
-  await until('both Tomcat nodes listing each other as cluster members', async () => {
-    const views = await Promise.all(nodes.map((node) => node.cluster()))
-    if (views.every((view) => !view.clustered)) return
-    for (const view of views) {
-      if (view.members.length !== 1 || view.members[0] === view.localMember) {
-        throw new Error(`${view.node} sees members ${JSON.stringify(view.members)}`)
-      }
+export async function untilClustered(plan: Pick<TomcatLabPlan, 'nodes'>, nodes: Pick<StartedTomcatNode, 'cluster'>[], timeoutMs = 30_000): Promise<void> {
+  const expectCluster = plan.nodes.some((n) => n.clustered)
+  let views: ClusterView[] = []
+  const problem = (): string | undefined => {
+    if (!expectCluster) return views.some((v) => v.clustered) ? 'no <Cluster> in the plan, yet a node reports one' : undefined
+    const locals = views.map((v) => v.localMember)
+    for (const [i, view] of views.entries()) {
+      if (!view.clustered) return `${view.node} reports no cluster`
+      const others = locals.filter((_, j) => j !== i)
+      if (JSON.stringify([...view.members].sort()) !== JSON.stringify([...others].sort())) return `${view.node} sees members ${JSON.stringify(view.members)}, expected ${JSON.stringify(others)}`
     }
-  }, { timeoutMs, intervalMs: 250 })
+    return undefined
+  }
+  try {
+    await until('the Tomcat nodes forming their cluster', async () => {
+      views = await Promise.all(nodes.map((node) => node.cluster()))
+      const wrong = problem()
+      if (wrong) throw new Error(wrong)
+    }, { timeoutMs, intervalMs: 250 })
+  } catch (error) {
+    const shown = views.map((v) => `  ${v.node}: clustered ${v.clustered}, local member ${v.localMember}, members ${JSON.stringify(v.members)}`).join('\n')
+    assert.fail(`the cluster never formed within ${timeoutMs / 1000} s (${problem() ?? (error as Error).message}); each node's view:\n${shown || '  (no node answered)'}\n` +
+      'Cause: the nodes do not reach each other (membership: multicast address/port, Receiver address, interceptors that filter members).')
+  }
 }
 
 /**
@@ -323,6 +355,6 @@ export class TomcatLabPool {
   async stopAll(): Promise<void> {
     const labs = await Promise.allSettled(this.#labs.values())
     this.#labs.clear()
-    for (const lab of labs) if (lab.status === 'fulfilled') await lab.value.stop()
+    await removeInTurn(labs.flatMap((lab) => (lab.status === 'fulfilled' ? [() => lab.value.stop()] : [])))
   }
 }

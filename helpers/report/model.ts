@@ -23,6 +23,12 @@ export interface TestResult {
   durationMs: number
   /** First line of the first error of a failed test. */
   error?: string
+  /**
+   * The name of that error, JUnit's `type`: AssertionError for a failed expect (soft, poll and
+   * node:assert too), TestTimeoutError for a test that ran out of time, LabSetupError for a lab that
+   * could not be set up, LabError, Error, TypeError … for anything else a test threw.
+   */
+  errorType?: string
   annotations: { type: string; message: string }[]
 }
 
@@ -42,7 +48,7 @@ export interface ReportData {
 
 // ── reading ──────────────────────────────────────────────────────────────────────────────────────
 
-const KINDS = new Set<Figure['kind']>(['ipvs-backend', 'distribution', 'ipvs-stats', 'failover', 'finding', 'measure', 'load-timeline'])
+const KINDS = new Set<Figure['kind']>(['ipvs-backend', 'limits', 'distribution', 'ipvs-stats', 'failover', 'finding', 'measure', 'load-timeline'])
 
 /** figures.jsonl → records; `since` (ms) drops lines of an earlier run left in the file. */
 export function parseFigures(text: string, since?: number): { figures: FigureRecord[]; problems: string[] } {
@@ -76,7 +82,8 @@ export function resultsFromJunit(xml: string): { tests: TestResult[]; errors: Re
     const attrs = attributes(m[1]!)
     const body = m[3] ?? ''
     const failure = /<(failure|error)\b([^>]*?)(\/>|>([\s\S]*?)<\/\1>)/.exec(body)
-    const message = failure ? firstLine(attributes(failure[2]!).message || decode(failure[4] ?? '')) : undefined
+    const failureAttrs = failure ? attributes(failure[2]!) : {}
+    const message = failure ? firstLine(failureAttrs.message || decode(failure[4] ?? '')) : undefined
     if (attrs.classname === 'vitest unhandled errors') {
       errors.push({ where: 'unhandled', message: message ?? attrs.name ?? '' })
       continue
@@ -90,6 +97,7 @@ export function resultsFromJunit(xml: string): { tests: TestResult[]; errors: Re
       project: '', file: attrs.classname ?? '', name: attrs.name ?? '', state,
       durationMs: Math.round(Number(attrs.time ?? 0) * 1000), annotations,
       ...(message !== undefined ? { error: message } : {}),
+      ...(failureAttrs.type ? { errorType: failureAttrs.type } : {}),
     })
   }
   return { tests, errors }

@@ -44,6 +44,9 @@ export function renderSummary(data: ReportData): string {
   out.push([`${c.total} tests in ${files} files`, ...(data.durationMs !== undefined ? [duration(data.durationMs)] : []),
     timestamp(Date.parse(data.generatedAt)).replace(/:\d\d\.\d+Z$/, ' UTC'), ...(data.source ? [data.source] : [])].join(' · '))
 
+  const limits = ofKind(data, 'limits').at(-1)
+  out.push(limits ? `**Limits:** ${limits.description}` : '**Limits:** not recorded (no Tomcat suite ran)')
+
   const bs = backends(data)
   out.push(bs.length
     ? bs.map((b) => `**IPVS backend:** \`${b.backend}\` — ${b.reason}`).join('  \n')

@@ -101,7 +101,7 @@ export function validateFixtures(dir: string, options: ValidateOptions = {}): Va
       const source = path.join(tomcatDir, variant)
       for (const node of nodes) {
         const server = attempt(() => readServerXml(readFileSync(source, 'utf8'), source, properties(node)))
-        if (server) reports.push(checkServerXml(server))
+        if (server) reports.push(checkServerXml(server, { variant: true }))
       }
     }
   }

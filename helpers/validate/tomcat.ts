@@ -7,7 +7,7 @@
  * 228.0.0.4:45564), so the reader applies the same defaults.
  */
 import { LabError } from '../errors.ts'
-import { type Finding, type Report, finding, labError } from './findings.ts'
+import { type Finding, type Position, type Report, finding, labError } from './findings.ts'
 import { type XmlElement, descendants, readXml } from './xml.ts'
 
 /** System properties a server.xml may refer to as `${name}` (the lab sets jvmRoute, http.port, shutdown.port). */
@@ -159,10 +159,20 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
 }
 
 /** Errors (Tomcat would not start, or would silently not cluster) and findings (what a user loses). */
-export function checkServerXml(server: TomcatServer): Report {
+/**
+ * `variant`: one of the lab's own characterization files (the post's original, the no-cluster
+ * control), checked on its own: what says replication cannot work is reported as a finding
+ * there, and is an error (the gate refuses the input) in any file a node runs.
+ */
+export function checkServerXml(server: TomcatServer, check: { variant?: boolean } = {}): Report {
   const { file } = server
   const errors: LabError[] = []
   const findings: Finding[] = []
+  // A static finding that replication cannot work: no run could pass, so the gate refuses first.
+  const cannotReplicate = (at: Position | undefined, message: string) => {
+    if (check.variant) findings.push(finding('warning', file, at, message))
+    else errors.push(labError(file, at, message))
+  }
   const known = Object.keys(server.properties)
 
   for (const u of server.unresolved) {
@@ -186,7 +196,7 @@ export function checkServerXml(server: TomcatServer): Report {
 
   const cluster = server.cluster
   if (!cluster) {
-    findings.push(finding('warning', file, engine, 'no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)'))
+    cannotReplicate(engine, 'no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)')
     return { errors, findings }
   }
   if (cluster.parent !== 'Engine' && cluster.parent !== 'Host') {
@@ -208,8 +218,8 @@ export function checkServerXml(server: TomcatServer): Report {
 
   const manager = cluster.manager
   if (!manager.replicates) {
-    findings.push(finding('warning', file, manager.className, `<Manager className="${manager.className.raw}"> does not replicate sessions: a failover loses them; ` +
-      'use org.apache.catalina.ha.session.DeltaManager (every node holds every session) or BackupManager (one backup node)'))
+    cannotReplicate(manager.className, `<Manager className="${manager.className.raw}"> does not replicate sessions: a failover loses them; ` +
+      'use org.apache.catalina.ha.session.DeltaManager (every node holds every session) or BackupManager (one backup node)')
   }
   if (manager.expireSessionsOnShutdown.value === true) {
     findings.push(finding('warning', file, manager.expireSessionsOnShutdown, 'expireSessionsOnShutdown="true": a graceful stop of one node expires its sessions on every node, so the survivor has nothing to serve; use "false"'))
@@ -226,12 +236,12 @@ export function checkServerXml(server: TomcatServer): Report {
       'add <Valve className="org.apache.catalina.ha.session.JvmRouteBinderValve"/> to the <Cluster>'))
   }
   if (!cluster.replicationValve) {
-    findings.push(finding('warning', file, cluster, 'no ReplicationValve: the cluster does not learn when a request has changed a session, so changes are not sent to the other nodes; ' +
-      'add <Valve className="org.apache.catalina.ha.tcp.ReplicationValve" filter=""/> to the <Cluster>'))
+    cannotReplicate(cluster, 'no ReplicationValve: the cluster does not learn when a request has changed a session, so changes are not sent to the other nodes; ' +
+      'add <Valve className="org.apache.catalina.ha.tcp.ReplicationValve" filter=""/> to the <Cluster>')
   }
   if (!cluster.clusterSessionListener && isDeltaManager(manager.className.value)) {
-    findings.push(finding('warning', file, cluster, 'no ClusterSessionListener among the ClusterListeners: replication messages never reach the DeltaManager, so nothing replicates; ' +
-      'add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>'))
+    cannotReplicate(cluster, 'no ClusterSessionListener among the ClusterListeners: replication messages never reach the DeltaManager, so nothing replicates; ' +
+      'add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>')
   }
   return { errors, findings }
 }

@@ -32,9 +32,10 @@ export function readWebXml(text: string, file: string): WebXml {
 
 export function checkWebXml(web: WebXml): Report {
   if (web.distributable) return { errors: [], findings: [] }
+  // Replication cannot work for this webapp, so no run could pass: an error, not a warning.
   return {
-    errors: [],
-    findings: [finding('warning', web.file, web, 'no <distributable/> in <web-app>: Tomcat does not replicate this webapp\'s sessions ' +
+    errors: [labError(web.file, web, 'no <distributable/> in <web-app>: Tomcat does not replicate this webapp\'s sessions ' +
       '(it gets a StandardManager, not the cluster\'s DeltaManager), so a failover loses them; add <distributable/> under <web-app>')],
+    findings: [],
   }
 }

@@ -1,13 +1,13 @@
 // What the gate reads from a team's files before any lab starts: which file each node runs (the
 // overlay over fixtures/), the ports, jvmRoutes and layout taken from the files themselves, and
 // the input it refuses.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import { checkInput } from '../../helpers/gate/input.ts'
-import { layoutsFor, planTomcatLab } from '../../helpers/labs/tomcat.ts'
+import { layoutChoices, layoutsFor, planTomcatLab } from '../../helpers/labs/tomcat.ts'
 import { fixturePath, serverXmlPath } from '../../helpers/settings.ts'
 
 const BLOG = 'examples/blog-post'
@@ -46,6 +46,11 @@ describe('ports, jvmRoutes and layout come from the files', () => {
   test("the post's files: one server.xml per node with literal ports, 127.0.0.1 members: single-host only", () => {
     process.env.LAB_FIXTURES = BLOG
     expect(layoutsFor()).toEqual(['single-host'])
+    // The layout that does not apply is still there, to be reported as skipped, with its reason.
+    expect(layoutChoices()).toEqual([
+      { topology: 'single-host' },
+      { topology: 'multi-host', skip: `${path.relative(process.cwd(), path.join(BLOG, 'httpd/balancer-sticky.conf'))} reaches its members on the loopback address: written for one host` },
+    ])
     const plan = planTomcatLab({ topology: 'single-host' })
     expect(plan.nodes.map((n) => [n.name, n.route, n.http, n.shutdown, n.asynchronous])).toEqual([
       ['node01', 'node01', 8180, 8105, true], ['node02', 'node02', 8280, 8205, true],
@@ -56,6 +61,7 @@ describe('ports, jvmRoutes and layout come from the files', () => {
 
   test('the default fixtures: a shared server.xml gets the lab\'s ports, runs in both layouts, synchronous replication', () => {
     expect(layoutsFor()).toEqual(['single-host', 'multi-host'])
+    expect(layoutChoices()).toEqual([{ topology: 'single-host' }, { topology: 'multi-host' }])
     expect(planTomcatLab({ topology: 'single-host' }).nodes.map((n) => [n.route, n.http, n.shutdown, n.asynchronous]))
       .toEqual([['node01', 8180, 8105, false], ['node02', 8280, 8205, false]])
     expect(planTomcatLab({ topology: 'multi-host' }).nodes.map((n) => [n.route, n.http])).toEqual([['node01', 8080], ['node02', 8080]])
@@ -91,13 +97,13 @@ describe('checkInput', () => {
     expect(checkInput({})).toMatchObject({ errors: [], findings: [] })
   })
 
-  test('a war without <distributable/> is a warning with its consequence', async () => {
+  test('a war without <distributable/> is refused with its consequence: replication cannot work', async () => {
     const dir = teamDir({ 'WEB-INF/web.xml': readFileSync('webapp/WEB-INF/web.xml', 'utf8').replace('  <distributable/>\n', '') })
     await execa('zip', ['-q', '-r', 'app.war', 'WEB-INF'], { cwd: dir })
     const input = checkInput({ war: path.join(dir, 'app.war') })
-    expect(input.errors).toEqual([])
-    expect(input.findings.map((f) => `${f.file}:${f.line}: ${f.message}`)).toEqual([
-      `${path.join(dir, 'app.war')}!/WEB-INF/web.xml:3: no <distributable/> in <web-app>: Tomcat does not replicate this webapp's sessions ` +
+    expect(input.findings).toEqual([])
+    expect(input.errors).toEqual([
+      `${path.join(dir, 'app.war')}!/WEB-INF/web.xml:3:1: no <distributable/> in <web-app>: Tomcat does not replicate this webapp's sessions ` +
       "(it gets a StandardManager, not the cluster's DeltaManager), so a failover loses them; add <distributable/> under <web-app>",
     ])
   })
@@ -108,6 +114,16 @@ describe('checkInput', () => {
       `${BLOG}: holds ExSession.war and --war fixtures/httpd/realserver.conf names another: give one`,
       'fixtures/httpd/realserver.conf: expected a .war file (Tomcat deploys webapps/<name>.war at /<name>)',
     ])
+  })
+
+  test("--war naming the directory's own war by another path (absolute, relative, a symlink) is that one war; a copy is another", () => {
+    const war = path.join(BLOG, 'ExSession.war')
+    const link = path.join(teamDir({}), 'link.war')
+    symlinkSync(path.resolve(war), link)
+    for (const same of [path.resolve(war), `./${war}`, link]) expect(checkInput({ fixtures: BLOG, war: same }).errors, same).toEqual([])
+    const copy = path.join(teamDir({}), 'ExSession.war')
+    copyFileSync(war, copy)
+    expect(checkInput({ fixtures: BLOG, war: copy }).errors).toEqual([`${BLOG}: holds ExSession.war and --war ${copy} names another: give one`])
   })
 
   test('several unknown files: one error naming them all and the layout', () => {

@@ -2,7 +2,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { type Mutation, applyMutation, fixtureSource, loadMutations } from '../../helpers/mutations.ts'
+import { type Mutation, applyMutation, expectedKillers, fixtureSource, loadMutations, mutationBase } from '../../helpers/mutations.ts'
+import { checkInput } from '../../helpers/gate/input.ts'
 import { formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
 
 const catalogue = loadMutations()
@@ -36,11 +37,31 @@ describe('the mutation catalogue (fixtures/mutations)', () => {
   })
 
   test.each(catalogue.map((m) => [m.name, m] as const))('%s applies cleanly to the current fixtures and changes something', (_, mutation) => {
-    const files = applyMutation('fixtures', mutation)
-    expect(Object.keys(files)).toEqual([mutation.file])
-    const before = readFileSync(fixtureSource('fixtures', mutation.base ?? mutation.file)!, 'utf8')
-    expect(files[mutation.file]).not.toBe(before)
+    const files = applyMutation(mutationBase(mutation), mutation)
+    expect(Object.keys(files)).toEqual([mutation.file, ...(mutation.also ?? [])])
+    for (const [file, text] of Object.entries(files)) {
+      const before = readFileSync(fixtureSource(mutationBase(mutation), file === mutation.file ? mutation.base ?? file : file)!, 'utf8')
+      expect(text, file).not.toBe(before)
+    }
   })
+
+  // The runtime-only kinds: no static check can see them, so only the suites can kill them.
+  test.each(catalogue.filter((m) => !m.validation).map((m) => [m.name, m] as const))(
+    '%s: the gate\'s checks say the same of the mutated files as of the unmutated ones', (_, mutation) => {
+      const said = (changed: Record<string, string>) => {
+        const dir = scratch()
+        if (mutation.fixtures) cpSync(mutationBase(mutation), dir, { recursive: true })
+        for (const [file, text] of Object.entries(changed)) {
+          mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+          writeFileSync(path.join(dir, file), text)
+        }
+        const input = checkInput({ fixtures: dir })
+        return [...input.errors, ...input.findings.map(formatFinding)].map((m) => m.replaceAll(dir, '<dir>'))
+      }
+      const unmutated = mutation.fixtures ? {} : Object.fromEntries(Object.keys(applyMutation(mutationBase(mutation), mutation))
+        .map((file) => [file, readFileSync(fixtureSource(mutationBase(mutation), file === mutation.file ? mutation.base ?? file : file)!, 'utf8')]))
+      expect(said(applyMutation(mutationBase(mutation), mutation))).toEqual(said(unmutated))
+    })
 
   test.each(catalogue.filter((m) => m.validation).map((m) => [m.name, m] as const))(
     '%s: validation reports it in the changed file, and not for the default configuration', (_, mutation) => {
@@ -49,26 +70,26 @@ describe('the mutation catalogue (fixtures/mutations)', () => {
       expect(about(validateWith({}))).toEqual([])
     })
 
-  test.each(catalogue.map((m) => [m.name, m] as const))('%s: its expected killer exists', (_, mutation) => {
-    const killer = mutation.expectedKiller
-    if (killer.startsWith('validation: ')) {
-      expect(mutation.validation, 'a validation killer names the text validation reports').toBe(killer.slice('validation: '.length))
-      return
+  test.each(catalogue.map((m) => [m.name, m] as const))('%s: each of its expected killers exists', (_, mutation) => {
+    for (const killer of expectedKillers(mutation)) {
+      if (killer.kind === 'validation') {
+        expect(mutation.validation, 'a validation killer names the text validation reports').toBe(killer.text)
+        continue
+      }
+      // Tomcat's own configtest (in a container, before any lab): npm run mutate shows its words.
+      if (killer.kind === 'configtest') continue
+      const names = killer.test.split(' > ')
+      expect(existsSync(killer.file), `${killer.file} exists`).toBe(true)
+      const titles = titlePatterns(readFileSync(killer.file, 'utf8'))
+      expect(names.length, 'suites/<file> > <describe> > <test>').toBeGreaterThanOrEqual(2)
+      for (const name of names) expect(titles.some((t) => t.test(name)), `${killer.file} has a describe or test titled "${name}"`).toBe(true)
     }
-    // Tomcat's own configtest (in a container, before any lab): npm run mutate shows its words.
-    if (killer.startsWith('configtest: ')) return
-    const [file, ...names] = killer.split(' > ')
-    expect(file, killer).toMatch(/^suites\/[\w-]+\.test\.ts$/)
-    expect(existsSync(file!), `${file} exists`).toBe(true)
-    const titles = titlePatterns(readFileSync(file!, 'utf8'))
-    expect(names.length, 'suites/<file> > <describe> > <test>').toBeGreaterThanOrEqual(2)
-    for (const name of names) expect(titles.some((t) => t.test(name)), `${file} has a describe or test titled "${name}"`).toBe(true)
   })
 })
 
-/** The describe and test titles of a suite as patterns: `%s`, `$name` and `${…}` stand for the values .each/.for put there. */
+/** The describe and test titles of a suite as patterns (describeEachLayout: helpers/fixtures.ts): `%s`, `$name` and `${…}` stand for the values .each/.for put there. */
 function titlePatterns(source: string): RegExp[] {
-  const titles = source.matchAll(/\b(?:describe|test|it)(?:\.(?:each|for)\((?:[^()]|\([^()]*\))*\))?\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)
+  const titles = source.matchAll(/\b(?:describe|describeEachLayout|test|it)(?:\.(?:each|for)\((?:[^()]|\([^()]*\))*\))?\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)
   return [...titles].map((m) => {
     const literal = m[2]!.replace(/\\(.)/g, '$1')
     const pattern = literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%[sdifjo]|\\\$\w+|\\\$\\\{[^}]*\\\}/g, '.+')
@@ -107,10 +128,31 @@ describe('applying a mutation', () => {
     }
     const valid = { name: 'a', file: 'tomcat/server.xml', replace: [{ from: 'a', to: 'b' }], breaks: 'x', expectedKiller: 'validation: y', validation: 'y' }
     expect(load('a.json', '{')).toThrow(/a\.json: not valid JSON/)
-    expect(load('a.json', JSON.stringify({ ...valid, expectedkiller: 'z' }))).toThrow(/a\.json: unknown field "expectedkiller"; the fields are name, file, base, replace/)
+    expect(load('a.json', JSON.stringify({ ...valid, expectedkiller: 'z' }))).toThrow(/a\.json: unknown field "expectedkiller"; the fields are name, file, base, also, fixtures, replace/)
     expect(load('a.json', JSON.stringify({ ...valid, breaks: '' }))).toThrow(/a\.json: "breaks" must be a non-empty string/)
     expect(load('a.json', JSON.stringify({ ...valid, replace: [] }))).toThrow(/a\.json: "replace" must be a non-empty list/)
     expect(load('b.json', JSON.stringify(valid))).toThrow(/b\.json: "name" is "a": it must be the file's name without \.json/)
     expect(load('a.json', JSON.stringify(valid))()).toEqual([valid])
+  })
+
+  test('"expectedKiller" is one killer or a non-empty list of alternatives, each of a known form', () => {
+    const dir = scratch()
+    const load = (expectedKiller: unknown) => {
+      writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ name: 'a', file: 'tomcat/server.xml', replace: [{ from: 'a', to: 'b' }], breaks: 'x', expectedKiller }))
+      return () => loadMutations(dir)
+    }
+    const forms = '"suites/<file> > <describe> > <test>", "validation: <text>" or "configtest: <text>"'
+    const listed = ['suites/tomcat-failover.test.ts > failover, multi-host layout > session survives', 'configtest: argument type mismatch']
+    expect(load(listed)()[0]!.expectedKiller).toEqual(listed)
+    expect(expectedKillers(load(listed)()[0]!)).toEqual([
+      { kind: 'suite', file: 'suites/tomcat-failover.test.ts', test: 'failover, multi-host layout > session survives', label: listed[0] },
+      { kind: 'configtest', text: 'argument type mismatch', label: listed[1] },
+    ])
+    expect(load([])).toThrow(`a.json: "expectedKiller" must be one killer or a non-empty list of alternatives, each ${forms}`)
+    expect(load(['validation: x', 3])).toThrow('a.json: "expectedKiller" must be one killer or a non-empty list')
+    expect(load(undefined)).toThrow('a.json: "expectedKiller" must be one killer or a non-empty list')
+    expect(load('tomcat-failover.test.ts > session survives')).toThrow(`a.json: "expectedKiller" "tomcat-failover.test.ts > session survives" is none of ${forms}`)
+    expect(load(['validation: x', 'validation: '])).toThrow('a.json: "expectedKiller" "validation: " is none of')
+    expect(load('suites/tomcat-failover.test.ts')).toThrow('is none of')
   })
 })

@@ -96,6 +96,7 @@ describe('cross-checks between files', () => {
       'tomcat/node02/server.xml:113:53: node02\'s jvmRoute node01 is also node01\'s: the balancer cannot tell their sessions apart; give each node its own jvmRoute')
     const noCluster = (t: string) => t.replace(/\n\s*<Cluster className="[^"]*"\s+channelSendOptions[\s\S]*?<\/Cluster>\n/, '\n')
     expect(variant(POST, { [node02]: noCluster }).errors).toEqual([
+      'tomcat/node02/server.xml:113:5: no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)',
       'tomcat/node02/server.xml:113:5: node02 has no <Cluster> while node01 (tomcat/node01/server.xml) has one: they never replicate to each other; give every node the same <Cluster>',
     ])
   })
@@ -121,10 +122,10 @@ describe('cross-checks between files', () => {
       `${at}: \${shutdown.port} (in port) is not defined: Tomcat would keep the text as it is. Define it (-Dshutdown.port=…) or use one of the properties given: jvmRoute, http.port`))
   })
 
-  test('a web.xml without <distributable/> in the directory is a warning with its consequence', () => {
+  test('a web.xml without <distributable/> in the directory is refused: replication cannot work', () => {
     const web = readFileSync('webapp/WEB-INF/web.xml', 'utf8').replace('  <distributable/>\n', '')
-    expect(variant(POST, { 'webapp/WEB-INF/web.xml': web }).findings).toContain(
-      'warning webapp/WEB-INF/web.xml:3: no <distributable/> in <web-app>: Tomcat does not replicate this webapp\'s sessions (it gets a StandardManager, not the cluster\'s DeltaManager), so a failover loses them; add <distributable/> under <web-app>')
+    expect(variant(POST, { 'webapp/WEB-INF/web.xml': web }).errors).toContain(
+      'webapp/WEB-INF/web.xml:3:1: no <distributable/> in <web-app>: Tomcat does not replicate this webapp\'s sessions (it gets a StandardManager, not the cluster\'s DeltaManager), so a failover loses them; add <distributable/> under <web-app>')
   })
 
   test('a rules file ipvsadm would refuse is one error naming the line', () => {

@@ -23,8 +23,8 @@ function server(cluster: string, engine = 'jvmRoute="node01"'): string {
 `
 }
 
-function messages(text: string, properties: Record<string, string> = NODE01, file = 'server.xml') {
-  const report = checkServerXml(readServerXml(text, file, properties))
+function messages(text: string, properties: Record<string, string> = NODE01, file = 'server.xml', variant = false) {
+  const report = checkServerXml(readServerXml(text, file, properties), { variant })
   return { errors: report.errors.map((e) => e.message), findings: report.findings.map(formatFinding) }
 }
 
@@ -132,10 +132,18 @@ describe('server.xml: findings', () => {
     })
   })
 
-  test('the control without <Cluster>', () => {
-    expect(messages(read('fixtures/tomcat/server-no-cluster.xml'), NODE01, 'fixtures/tomcat/server-no-cluster.xml').findings).toEqual([
-      'warning fixtures/tomcat/server-no-cluster.xml:12: no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)',
-    ])
+  test('no <Cluster> in a file a node runs: refused, replication cannot work', () => {
+    expect(messages(read('fixtures/tomcat/server-no-cluster.xml'), NODE01, 'fixtures/tomcat/server-no-cluster.xml')).toEqual({
+      errors: ['fixtures/tomcat/server-no-cluster.xml:12:5: no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)'],
+      findings: [],
+    })
+  })
+
+  test('the control without <Cluster>, as the lab\'s own variant: a finding', () => {
+    expect(messages(read('fixtures/tomcat/server-no-cluster.xml'), NODE01, 'fixtures/tomcat/server-no-cluster.xml', true)).toEqual({
+      errors: [],
+      findings: ['warning fixtures/tomcat/server-no-cluster.xml:12: no <Cluster>: a session lives only on the node that created it, and a failover loses it; add the cluster block under <Host> (fixtures/tomcat/server.xml shows one)'],
+    })
   })
 
   test('no channelSendOptions at all: the default 8 is asynchronous too', () => {
@@ -149,9 +157,11 @@ describe('server.xml: findings', () => {
           <Manager className="org.apache.catalina.session.StandardManager" expireSessionsOnShutdown="true"/>
           <Valve className="org.apache.catalina.ha.tcp.ReplicationValve"/>
         </Cluster>`, '')
+    expect(messages(text).errors).toEqual([
+      'server.xml:7:20: <Manager className="org.apache.catalina.session.StandardManager"> does not replicate sessions: a failover loses them; use org.apache.catalina.ha.session.DeltaManager (every node holds every session) or BackupManager (one backup node)',
+    ])
     expect(messages(text).findings).toEqual([
       'warning server.xml:4: no jvmRoute on <Engine>: session ids carry no route, so a sticky balancer cannot keep a user on their node; add jvmRoute="${jvmRoute}" (or the node\'s name)',
-      'warning server.xml:7: <Manager className="org.apache.catalina.session.StandardManager"> does not replicate sessions: a failover loses them; use org.apache.catalina.ha.session.DeltaManager (every node holds every session) or BackupManager (one backup node)',
       'warning server.xml:7: expireSessionsOnShutdown="true": a graceful stop of one node expires its sessions on every node, so the survivor has nothing to serve; use "false"',
       'warning server.xml:6: no JvmRouteBinderValve: a failed-over session keeps the dead node\'s route in its id, so the balancer keeps aiming that user at the dead node (and back at it when it returns); add <Valve className="org.apache.catalina.ha.session.JvmRouteBinderValve"/> to the <Cluster>',
     ])
@@ -161,8 +171,9 @@ describe('server.xml: findings', () => {
     const text = server(`<Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="6">
           <ClusterListener className="com.example.AuditListener"/>
         </Cluster>`)
-    expect(messages(text).findings).toEqual([
-      'warning server.xml:6: no ClusterSessionListener among the ClusterListeners: replication messages never reach the DeltaManager, so nothing replicates; add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>',
+    expect(messages(text).findings).toEqual([])
+    expect(messages(text).errors).toEqual([
+      'server.xml:6:9: no ClusterSessionListener among the ClusterListeners: replication messages never reach the DeltaManager, so nothing replicates; add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>',
     ])
   })
 })

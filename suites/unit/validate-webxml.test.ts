@@ -12,9 +12,11 @@ describe('web.xml', () => {
     expect(findings(EXSESSION)).toEqual([])
   })
 
-  test('without <distributable/>: a warning with its consequence, at <web-app>', () => {
-    expect(findings(EXSESSION.replace('  <distributable/>\n', ''), 'webapp/WEB-INF/web.xml')).toEqual([
-      'warning webapp/WEB-INF/web.xml:3: no <distributable/> in <web-app>: Tomcat does not replicate this webapp\'s sessions (it gets a StandardManager, not the cluster\'s DeltaManager), so a failover loses them; add <distributable/> under <web-app>',
+  test('without <distributable/>: refused, replication cannot work; the consequence, at <web-app>', () => {
+    const web = EXSESSION.replace('  <distributable/>\n', '')
+    expect(findings(web, 'webapp/WEB-INF/web.xml')).toEqual([])
+    expect(checkWebXml(readWebXml(web, 'webapp/WEB-INF/web.xml')).errors.map((e) => e.message)).toEqual([
+      'webapp/WEB-INF/web.xml:3:1: no <distributable/> in <web-app>: Tomcat does not replicate this webapp\'s sessions (it gets a StandardManager, not the cluster\'s DeltaManager), so a failover loses them; add <distributable/> under <web-app>',
     ])
   })
 

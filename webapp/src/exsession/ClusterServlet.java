@@ -2,6 +2,9 @@ package exsession;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -13,12 +16,18 @@ import javax.management.ObjectName;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
+import javax.servlet.http.HttpSession;
 
 /**
  * The cluster members this node sees, as JSON ({"node":"node01","clustered":true,
  * "localMember":"172.30.77.2:4001","members":["172.30.77.3:4001"]}), read from the JMX bean that Tomcat's multicast
  * membership service registers (ClusterChannel:type=Channel,...,component=Membership).
  * A test polls this instead of scraping "Replication member added" from the log.
+ * The members are the channel's (GroupChannel, above its interceptors: what replication sends to),
+ * falling back to the membership service's own list where the channel has no JMX bean.
+ * With {@code ?session=ID} it also shows this node's copy of that session ("session": {...} or
+ * null), read through the Manager without touching it: no access, no new session, no replication,
+ * so a test can see whether a write has reached a peer without changing what it looks at.
  */
 public class ClusterServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
@@ -53,8 +62,10 @@ public class ClusterServlet extends HttpServlet {
         StringBuilder b = new StringBuilder(256);
         b.append("{\"node\":").append(SessionServlet.jsonString(node));
         Set<String> members = new TreeSet<>();
+        Set<String> channelMembers = null;
         String local = null;
         boolean clustered = false;
+        String sessionJson = null;
         try {
             for (ObjectName name : server.queryNames(
                     new ObjectName("*:type=Channel,component=Membership,*"), null)) {
@@ -70,9 +81,28 @@ public class ClusterServlet extends HttpServlet {
                     local = address(localName.toString());
                 }
             }
-        } catch (JMException e) {
+            for (ObjectName name : server.queryNames(new ObjectName("*:type=Channel,*"), null)) {
+                if (name.getKeyProperty("component") != null) {
+                    continue;
+                }
+                Object channel = server.getAttribute(name, "Members");
+                if (channel instanceof Object[]) {
+                    channelMembers = channelMembers == null ? new TreeSet<>() : channelMembers;
+                    for (Object m : (Object[]) channel) {
+                        channelMembers.add(address(String.valueOf(m)));
+                    }
+                }
+            }
+            String id = req.getParameter("session");
+            if (id != null) {
+                sessionJson = sessionCopy(server, req.getContextPath(), id);
+            }
+        } catch (JMException | ReflectiveOperationException e) {
             resp.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "JMX: " + e);
             return;
+        }
+        if (channelMembers != null) {
+            members = channelMembers;
         }
         b.append(",\"clustered\":").append(clustered);
         b.append(",\"localMember\":").append(local == null ? "null" : SessionServlet.jsonString(local));
@@ -85,11 +115,57 @@ public class ClusterServlet extends HttpServlet {
             first = false;
             b.append(SessionServlet.jsonString(m));
         }
-        b.append("]}\n");
+        b.append(']');
+        if (req.getParameter("session") != null) {
+            b.append(",\"session\":").append(sessionJson == null ? "null" : sessionJson);
+        }
+        b.append("}\n");
         resp.setHeader("X-Node", node);
         resp.setHeader("Cache-Control", "no-store");
         resp.setCharacterEncoding("UTF-8");
         resp.setContentType("application/json");
         resp.getWriter().write(b.toString());
+    }
+
+    /**
+     * This node's copy of session {@code id} as JSON, or null when it holds none: the Manager's
+     * findSession (JMX), then the session's HttpSession facade, whose getters do not access it.
+     */
+    private static String sessionCopy(MBeanServer server, String contextPath, String id)
+            throws JMException, ReflectiveOperationException {
+        String context = contextPath.isEmpty() ? "/" : contextPath;
+        for (ObjectName manager : server.queryNames(new ObjectName("*:type=Manager,context=" + context + ",*"), null)) {
+            Object found;
+            try {
+                found = server.invoke(manager, "findSession", new Object[] {id}, new String[] {String.class.getName()});
+            } catch (javax.management.ReflectionException e) {
+                // A Manager whose JMX descriptor lacks findSession (StandardManager): only whether it holds the id.
+                String ids = String.valueOf(server.invoke(manager, "listSessionIds", new Object[0], new String[0]));
+                return java.util.Arrays.asList(ids.split("\\s+")).contains(id)
+                        ? "{\"sessionId\":" + SessionServlet.jsonString(id) + ",\"partial\":true,\"attributes\":{}}" : null;
+            }
+            if (found == null) {
+                return null;
+            }
+            HttpSession session = (HttpSession) found.getClass().getMethod("getSession").invoke(found);
+            List<String> names = new ArrayList<>(Collections.list(session.getAttributeNames()));
+            Collections.sort(names);
+            StringBuilder b = new StringBuilder(128);
+            b.append("{\"sessionId\":").append(SessionServlet.jsonString(session.getId()));
+            b.append(",\"creationTime\":").append(session.getCreationTime());
+            Object count = session.getAttribute(SessionServlet.COUNTER);
+            b.append(",\"requestCount\":").append(count instanceof Integer ? count : "null");
+            b.append(",\"attributes\":{");
+            boolean first = true;
+            for (String name : names) {
+                if (!first) {
+                    b.append(',');
+                }
+                first = false;
+                b.append(SessionServlet.jsonString(name)).append(':').append(SessionServlet.jsonString(String.valueOf(session.getAttribute(name))));
+            }
+            return b.append("}}").toString();
+        }
+        return null;
     }
 }
