@@ -21,6 +21,9 @@ if (!catalogue.length) throw new Error(`no mutation named ${values.only?.join(',
 const logs = path.join(repoRoot, 'reports', 'mutations')
 mkdirSync(logs, { recursive: true })
 
+/** Baseline runs of team-shaped configurations, one per configuration and suites. */
+const baselines = new Map<string, Promise<string | undefined>>()
+
 interface Row extends Scored { name: string; seconds: number }
 const rows: Row[] = []
 
@@ -63,8 +66,6 @@ function gate(overlay: string, area: string, junit: string, extra: string[]) {
     cwd: repoRoot, reject: false, all: true, env: { CI: 'true' },
   })
 }
-
-const baselines = new Map<string, Promise<string | undefined>>()
 
 /** The killers' suites on the unmutated team-shaped configuration, once per configuration and suites. */
 function baseline(mutation: Mutation, area: string, suites: string[]): Promise<string | undefined> {
