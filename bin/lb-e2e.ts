@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // lb-e2e: the regression gate for a team's load-balancer and Tomcat configuration, and the labs
 // to explore by hand. `npx lb-e2e --help` documents every option.
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { LabError } from '../helpers/errors.ts'
 import { LAYOUT } from '../helpers/gate/input.ts'
+import { type Intake, describeIntake, intake, removeIntake } from '../helpers/intake/intake.ts'
+import { repoRoot } from '../helpers/settings.ts'
 import { type Area, AREAS, refuse, report, verify } from '../helpers/gate/verify.ts'
 import { down, ipvsadm, up } from '../helpers/gate/up.ts'
 import { TOPOLOGIES, type Topology } from '../helpers/labs/tomcat.ts'
@@ -21,13 +24,23 @@ Usage:
                                      ipvsadm -L -n [--stats|--rate] in the director of the lab that is up
 
 Options (verify, up):
-  --fixtures <dir>        your configuration, laid over the default fixtures/ file by file
-                          (also LAB_FIXTURES). Files it may hold:
+  --fixtures <dir>        your configuration as you keep it (also LAB_FIXTURES). Intake reads
+                          every file and tells each by its content: httpd configuration (its
+                          Include/IncludeOptional followed inside the directory), a Tomcat
+                          server.xml (root <Server>: one for every node, or one per node), a
+                          web.xml (root <web-app>), a .war, ipvsadm-save rules. It prints what it
+                          took each file as, and the files it did not use (READMEs, compose
+                          files …). What your files leave out stays the lab's (fixtures/). Files
+                          named as in fixtures/ keep that role:
 ${LAYOUT.map((l) => `                            ${l.what}`).join('\n')}
-                            <name>.war (as --war)
-                          Balancer members: http://\${NODE01_ADDR}:\${NODE01_PORT} (any layout) or
-                          http://127.0.0.1:8180 (the single-host layout); rules name VIP, node1, node2, node3.
-                          Ports, jvmRoutes and routes are read from the files.
+                          Members on hosts the lab does not have (http://tomcat-node-1:8080,
+                          http://10.0.0.64:8080) are mapped onto its nodes, by route= or by order:
+                          no packet goes to your addresses. Ports, jvmRoutes and routes are read
+                          from the files. Where the content cannot tell (two sticky balancers,
+                          three server.xml), name the files in <dir>/lb-e2e.json
+                          ({ "httpd": [...], "serverXml": [...], "war": "..." }) or with:
+  --httpd <file>          the httpd file holding the balancer (repeatable)
+  --server-xml <file>     one server.xml for every node, or one per node in node order (repeat)
   --war <file.war>        your webapp (also LAB_WAR), deployed at /<name> beside the lab's ExSession;
                           its sessions are probed through its session cookie
 
@@ -69,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       fixtures: { type: 'string' },
+      httpd: { type: 'string', multiple: true },
+      'server-xml': { type: 'string', multiple: true },
       war: { type: 'string' },
       only: { type: 'string', multiple: true },
       suite: { type: 'string', multiple: true },
@@ -88,10 +103,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`)
     return command === undefined && !values.help ? 2 : 0
   }
-  // The lab helpers read the team's files from the environment, in this process and in vitest's.
-  const fixtures = values.fixtures ?? process.env.LAB_FIXTURES
-  const war = values.war ?? process.env.LAB_WAR
-  if (fixtures) process.env.LAB_FIXTURES = path.resolve(fixtures)
+  // Intake: the team's directory laid out as the lab reads it, once; the lab helpers read it
+  // from the environment, in this process and in vitest's.
+  const team = values.fixtures ?? process.env.LAB_FIXTURES
+  let fixtures: string | undefined
+  let taken: Intake | undefined
+  if (team && (command === 'verify' || command === 'up')) {
+    const dir = path.resolve(team)
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new LabError(`--fixtures ${team}: no such directory`)
+    taken = intake(dir, { httpd: values.httpd, serverXml: values['server-xml'], war: values.war ? path.resolve(values.war) : undefined })
+    const overlay = taken.overlay
+    process.once('exit', () => removeIntake({ overlay }))
+    process.stdout.write(`${describeIntake(taken)}\n`)
+    mkdirSync(path.join(repoRoot, 'reports'), { recursive: true })
+    writeFileSync(path.join(repoRoot, 'reports', 'intake.json'), `${JSON.stringify({ dir, mapping: taken.mapping, unused: taken.unused, origins: taken.origins, war: taken.war }, null, 2)}\n`)
+    fixtures = overlay
+    process.env.LAB_FIXTURES = overlay
+  }
+  const war = values.war ?? taken?.war ?? process.env.LAB_WAR
   if (war) process.env.LAB_WAR = path.resolve(war)
 
   switch (command) {

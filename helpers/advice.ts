@@ -17,7 +17,7 @@ export function failoverAdvice(plan: TomcatLabPlan, how: 'stop' | 'kill', gapMs:
   const untimed = members.filter((m) => m.params.connectiontimeout === undefined)
   const lead = `${plan.topology}: ${s(gapMs)} to fail over after a ${how} of the sticky node`
   if (untimed.length && plan.topology === 'multi-host') {
-    return `${lead}. Cause: no connectiontimeout on BalancerMember (${untimed.map((m) => `${displayPath(plan.balancer)}:${m.line}`).join(', ')}), ` +
+    return `${lead}. Cause: no connectiontimeout on BalancerMember (${untimed.map((m) => displayPath(plan.balancer, m.line)).join(', ')}), ` +
       'so each request to the vanished node waits for the TCP connect timeout. Fix: connectiontimeout=1 (measured ~1 s).'
   }
   if (how === 'kill' && plan.nodes.some((n) => !n.asynchronous)) {
@@ -45,6 +45,6 @@ export function rejoinAdvice(plan: TomcatLabPlan): string {
   const config = readHttpdConfig(readFileSync(plan.balancer, 'utf8'), plan.balancer)
   const long = config.balancers.flatMap((b) => b.members).filter((m) => Number(m.params.retry ?? 60) > 5)
   if (!long.length) return 'httpd still holds the member in error.'
-  return `Cause: httpd keeps a member it could not reach out of the balancer for retry= seconds (${long.map((m) => `${displayPath(plan.balancer)}:${m.line} retry=${m.params.retry ?? '60 (default)'}`).join(', ')}), ` +
+  return `Cause: httpd keeps a member it could not reach out of the balancer for retry= seconds (${long.map((m) => `${displayPath(plan.balancer, m.line)} retry=${m.params.retry ?? '60 (default)'}`).join(', ')}), ` +
     'even once its node is back. Fix: retry=5 (measured: new users again within 0.4 s).'
 }

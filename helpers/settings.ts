@@ -1,6 +1,6 @@
 /** Where things are and what the lab is called: one place for names, labels and environment knobs. */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { LabError } from './errors.ts'
@@ -93,10 +93,43 @@ export function serverXmlPath(node: string, relative: string): string {
   return fixturePath(relative)
 }
 
-/** Shown in names and messages: fixtures/… or the overlay's path. */
-export function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), path.resolve(file))
-  return relative === '' || relative.startsWith('..') ? path.resolve(file) : relative
+/** Written by the intake beside the directory it lays out: which team file (and line) each of its files came from. */
+export const ORIGINS_FILE = '.lb-e2e-origins.json'
+
+type Origins = Record<string, { file: string; lines?: { file: string; line?: number }[] }>
+const originsCache = new Map<string, { dir: string; origins: Origins } | null>()
+
+/** The intake's record of where the overlay's files came from, when LAB_FIXTURES is one it laid out. */
+function intakeOrigins(): { overlay: string; dir: string; origins: Origins } | undefined {
+  const overlay = process.env.LAB_FIXTURES
+  if (!overlay) return undefined
+  if (!originsCache.has(overlay)) {
+    const file = path.join(overlay, ORIGINS_FILE)
+    originsCache.set(overlay, existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { dir: string; origins: Origins } : null)
+  }
+  const found = originsCache.get(overlay)
+  return found ? { overlay: path.resolve(overlay), ...found } : undefined
+}
+
+/**
+ * Shown in names and messages: fixtures/…, the overlay's path, or — for a file the intake laid
+ * out from a team's directory — the team's own file, and its line where one is given.
+ */
+export function displayPath(file: string, line?: number, column?: number): string {
+  const show = (p: string) => {
+    const relative = path.relative(process.cwd(), path.resolve(p))
+    return relative === '' || relative.startsWith('..') ? path.resolve(p) : relative
+  }
+  const taken = intakeOrigins()
+  if (taken && path.resolve(file) === taken.overlay) return show(taken.dir)
+  const inOverlay = taken && path.resolve(file).startsWith(`${taken.overlay}${path.sep}`) ? path.relative(taken.overlay, path.resolve(file)).split(path.sep).join('/') : undefined
+  const origin = inOverlay !== undefined ? taken!.origins[inOverlay] : undefined
+  const col = column === undefined ? '' : `:${column}`
+  if (!origin) return line === undefined ? show(file) : `${show(file)}:${line}${col}`
+  // A file cut out of the team's (origin.lines) keeps their lines, not their columns.
+  const at = line === undefined ? { file: origin.file } : origin.lines ? origin.lines[line - 1] ?? { file: origin.file } : { file: origin.file, line }
+  const shown = show(path.join(taken!.dir, at.file))
+  return at.line === undefined ? shown : `${shown}:${at.line}${origin.lines ? '' : col}`
 }
 
 /** A team's own webapp under test (LAB_WAR=<file.war>, or the .war of the LAB_FIXTURES directory), deployed beside ExSession. */

@@ -31,6 +31,13 @@ export interface SessionCopy {
   attributes: Record<string, string>
 }
 
+/**
+ * How long a node may take to serve: 7–8 s measured, but a DeltaManager that asks for the
+ * sessions of a peer that never answers waits stateTransferTimeout (60 s) per webapp, and the lab
+ * deploys two (ExSession and the team's war): past that, the node will not come up.
+ */
+const UNTIL_SERVING_MS = 150_000
+
 export class TomcatNodeContainer extends GenericContainer {
   readonly #node: string
   readonly #route: string
@@ -161,7 +168,7 @@ export class StartedTomcatNode extends AbstractStartedContainer {
   async members(): Promise<string[]> { return (await this.cluster()).members }
 
   async untilServing(): Promise<void> {
-    await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: 90_000, intervalMs: 250 })
+    await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: UNTIL_SERVING_MS, intervalMs: 250 })
   }
 }
 

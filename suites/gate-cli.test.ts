@@ -60,9 +60,14 @@ describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing
       message: '--fixtures /nonexistent/team-config: no such directory',
     },
     {
-      what: 'a file the fixtures layout does not have',
-      args: () => ['verify', '--fixtures', teamDir({ 'httpd/balancer-post.conf': fixture('httpd/balancer-sticky.conf') })],
-      message: 'httpd/balancer-post.conf is not a file of the fixtures layout, so no suite would read it; name each after the file it replaces',
+      what: 'a directory whose files the intake cannot tell apart: three server.xml for two nodes',
+      args: () => ['verify', '--fixtures', teamDir({ 'a/server.xml': fixture('tomcat/server.xml'), 'b/server.xml': fixture('tomcat/server.xml'), 'c/server.xml': fixture('tomcat/server.xml') })],
+      message: /3 Tomcat server\.xml files \(a\/server\.xml, b\/server\.xml, c\/server\.xml\); the lab runs 2 nodes: name them in lb-e2e\.json/,
+    },
+    {
+      what: 'a member a deploy tool never filled in, in a file of its own name (found by content)',
+      args: () => ['verify', '--fixtures', teamDir({ 'lb/cluster.conf': fixture('httpd/balancer-sticky.conf').replace('${NODE01_ADDR}:${NODE01_PORT}', 'Node-1_IP:8080') })],
+      message: /lb\/cluster\.conf:9: BalancerMember http:\/\/Node-1_IP:8080: "Node-1_IP" is a placeholder a deploy tool never filled/,
     },
     {
       what: 'a server.xml that is not well-formed: file, line, column and the element left open',

@@ -77,8 +77,9 @@ export function checkInput(input: GateInput): InputCheck {
     cpSync(path.join(repoRoot, 'webapp/WEB-INF/web.xml'), path.join(merged, 'webapp/WEB-INF/web.xml'))
     for (const file of files) cpSync(path.join(overlay!, file), path.join(merged, file))
     const source = (file: string) => (files.includes(file) ? path.join(overlay!, file) : file.startsWith('webapp/') ? path.join(repoRoot, file) : path.join(fixturesDir, file))
-    const scratch = new RegExp(`${merged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^\\s:,)]+)`, 'g')
-    const named = (text: string) => text.replaceAll(scratch, (_, file: string) => displayPath(source(file)))
+    // file[:line[:column]] of the scratch copy → the file as the user knows it (the intake's origins: their own file and line).
+    const scratch = new RegExp(`${merged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^\\s:,)]+)(?::(\\d+)(?::(\\d+))?)?`, 'g')
+    const named = (text: string) => text.replaceAll(scratch, (_, file: string, line?: string, column?: string) => displayPath(source(file), line ? Number(line) : undefined, column ? Number(column) : undefined))
     const v = validateFixtures(merged)
     errors.push(...v.errors.map((e) => named(e.message)))
     const relative = (f: Finding) => path.relative(merged, f.file)

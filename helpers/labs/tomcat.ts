@@ -86,9 +86,18 @@ export const BALANCER_FILES = ['httpd/balancer-sticky.conf', 'httpd/balancer-non
 export function layoutChoices(): { topology: Topology; skip?: string }[] {
   const oneHost = BALANCER_FILES.map((relative) => fixturePath(relative)).find((file) =>
     readHttpdConfig(readFileSync(file, 'utf8'), file).balancers.some((b) => b.members.some((m) => isLoopback(m.host))))
-  return TOPOLOGIES.map((topology) => (topology === 'multi-host' && oneHost
-    ? { topology, skip: `${displayPath(oneHost)} reaches its members on the loopback address: written for one host` }
-    : { topology }))
+  // Two nodes whose files listen on the same literal HTTP port (8080 on each of their hosts) cannot share one.
+  const literal = NODES.map((name) => {
+    const file = serverXmlPath(name, 'tomcat/server.xml')
+    const connector = readServerXml(readFileSync(file, 'utf8'), file, labProperties(name)).httpPorts[0]
+    return { file, port: connector?.raw?.includes('${') ? undefined : connector?.value }
+  })
+  const clash = literal.find((a, i) => a.port !== undefined && literal.some((b, j) => j > i && b.port === a.port && b.file !== a.file))
+  return TOPOLOGIES.map((topology) => {
+    if (topology === 'multi-host' && oneHost) return { topology, skip: `${displayPath(oneHost)} reaches its members on the loopback address: written for one host` }
+    if (topology === 'single-host' && clash) return { topology, skip: `every node's server.xml listens on HTTP port ${clash.port} (${literal.map((l) => displayPath(l.file)).join(', ')}): on one host only the first could bind it` }
+    return { topology }
+  })
 }
 
 /** The layouts the configuration under test can run in. */

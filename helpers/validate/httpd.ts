@@ -223,7 +223,11 @@ function routeErrors(file: string, b: Balancer, sticky: boolean, jvmRoutes: stri
     if (first) errors.push(labError(file, m, `route=${m.params.route} is also the route of the member at line ${first.line}: a session can stick to only one; give each member its node's jvmRoute`))
     else seen.set(m.params.route!, m)
   }
-  if (sticky) {
+  if (sticky && b.members.length && routed.length === 0) {
+    // Not one member can be named by a session id or a route cookie: stickiness cannot work at all.
+    errors.push(labError(file, b, `balancer://${b.name} is sticky (stickysession=) but none of its members has route=: no session id or route cookie can name a member, ` +
+      'so nothing sticks; give each BalancerMember route= with its node\'s jvmRoute (or the value your route cookie carries)'))
+  } else if (sticky) {
     for (const m of b.members.filter((x) => x.params.route === undefined)) {
       findings.push(finding('warning', file, m, `BalancerMember ${m.url} has no route= in a sticky balancer: no session id can name it, so its users are not kept on it; add route= with its node's jvmRoute`))
     }

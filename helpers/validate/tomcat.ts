@@ -23,6 +23,8 @@ export interface Setting<T> {
 }
 
 export interface TomcatServer {
+  /** className values of classes Tomcat no longer has, where they stand. */
+  removedClasses: { className: string; replacement: string; line: number; column: number }[]
   file: string
   /** The properties it was read with. */
   properties: Properties
@@ -96,9 +98,15 @@ export function readServerXml(text: string, file: string, properties: Properties
     .filter((c) => c.localName === 'Connector' && isHttp(c.attributes.protocol) && c.attributes.port !== undefined)
     .map((c) => setting(c, 'port', port, { value: undefined, at: c }))
   const cluster = [...descendants(root)].find((e) => e.localName === 'Cluster')
+  const removedClasses = [...descendants(root)].flatMap((e) => {
+    const name = e.attributes.className
+    const gone = name === undefined ? undefined : REMOVED_CLASSES[name]
+    return gone ? [{ className: name!, replacement: gone, ...at(e, 'className') }] : []
+  })
   return {
     file,
     properties,
+    removedClasses,
     shutdownPort: setting(root, 'port', port, { value: 8005, at: root }),
     httpPorts,
     ...(engine ? { engine: {
@@ -108,6 +116,13 @@ export function readServerXml(text: string, file: string, properties: Properties
     ...(cluster ? { cluster: readCluster(cluster, setting) } : {}),
     unresolved,
   }
+}
+
+/** Cluster classes of Tomcat 7 that Tomcat 8 removed: Tomcat 9 and later cannot load them. */
+const REMOVED_CLASSES: Record<string, string> = {
+  'org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor': 'use org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor',
+  'org.apache.catalina.ha.session.JvmRouteSessionIDBinderListener': 'remove it: JvmRouteBinderValve alone rebinds the session id since Tomcat 8',
+  'org.apache.catalina.ha.session.SimpleTcpReplicationManager': 'use org.apache.catalina.ha.session.DeltaManager',
 }
 
 type SettingOf = <T>(element: XmlElement | undefined, attribute: string, parse: (text: string) => T | undefined,
@@ -185,6 +200,9 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean 
     if (s.raw !== undefined && s.value === undefined && !unresolvedAt(s)) {
       errors.push(labError(file, s, `${attribute}="${s.raw}" is not ${what}: Tomcat cannot use it; write ${what}`))
     }
+  }
+  for (const r of server.removedClasses) {
+    errors.push(labError(file, r, `className="${r.className}" is a Tomcat 7 class, removed in Tomcat 8: Tomcat cannot load it; ${r.replacement}`))
   }
   number(server.shutdownPort, 'port', 'a port number')
   for (const p of server.httpPorts) number(p, 'port', 'a port number')

@@ -59,6 +59,13 @@ describe('ports, jvmRoutes and layout come from the files', () => {
     expect(plan.war).toBe(path.resolve(BLOG, 'ExSession.war'))
   })
 
+  test('two nodes that listen on the same literal HTTP port need separate hosts: single-host is skipped, saying why', () => {
+    const post = readFileSync(path.join(BLOG, 'tomcat/node01/server.xml'), 'utf8').replace('port="8180"', 'port="8080"')
+    process.env.LAB_FIXTURES = teamDir({ 'tomcat/node01/server.xml': post, 'tomcat/node02/server.xml': post.replace('jvmRoute="node01"', 'jvmRoute="node02"').replace('port="8105"', 'port="8205"') })
+    expect(layoutChoices()[0]).toMatchObject({ topology: 'single-host', skip: expect.stringMatching(/every node's server\.xml listens on HTTP port 8080 \(.*node01\/server\.xml, .*node02\/server\.xml\): on one host only the first could bind it/) })
+    expect(layoutChoices()[1]).toEqual({ topology: 'multi-host' })
+  })
+
   test('the default fixtures: a shared server.xml gets the lab\'s ports, runs in both layouts, synchronous replication', () => {
     expect(layoutsFor()).toEqual(['single-host', 'multi-host'])
     expect(layoutChoices()).toEqual([{ topology: 'single-host' }, { topology: 'multi-host' }])

@@ -1,0 +1,354 @@
+/**
+ * Intake: a team's directory as they keep it, turned into the layout the lab reads (fixtures/'s),
+ * once, with a mapping a person can check. Files are found by content (classify.ts); a layout
+ * name (tomcat/node01/server.xml, httpd/balancer-sticky.conf …) still decides a file's role.
+ * A balancer block reached through a stock httpd.conf's Includes is cut out with the directives
+ * the lab runs, every line keeping where it was written; members on hosts the lab does not have
+ * (`http://tomcat-node-1:8080`, `http://10.0.0.64:8080`) are mapped onto the lab's nodes, so no
+ * packet goes to the team's real addresses. Real ambiguity is one error saying how to choose
+ * (lb-e2e.json in the directory, or --httpd / --server-xml).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { LabError } from '../errors.ts'
+import { ORIGINS_FILE, displayPath } from '../settings.ts'
+import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
+import { readServerXml } from '../validate/tomcat.ts'
+import { type Classified, type SourceLine, assemble, classify } from './classify.ts'
+
+/** The lab's Tomcat nodes, in the order a team's unnamed files are given to them. */
+export const INTAKE_NODES = ['node01', 'node02'] as const
+
+/** Which file is which, where the content alone cannot tell (lb-e2e.json, or the CLI's options). */
+export interface IntakeChoice {
+  /** The httpd file(s) holding the balancer(s). */
+  httpd?: string[]
+  /** One server.xml for every node, or one per node in node order. */
+  serverXml?: string[]
+  war?: string
+}
+
+/** Where a line of the laid-out directory was written: the team's file and line. */
+export interface Origin { file: string; line?: number }
+
+export interface Intake {
+  /** The team's directory. */
+  dir: string
+  /** The directory laid out as the lab reads it (a scratch folder: removeIntake). */
+  overlay: string
+  /** One line a file: what it was taken as. */
+  mapping: string[]
+  unused: { file: string; why: string }[]
+  /** Per laid-out file (relative): the team's file, and per line (index = line - 1) where it was written. */
+  origins: Record<string, { file: string; lines?: Origin[] }>
+  war?: string
+}
+
+const CHOICE_FILE = 'lb-e2e.json'
+const LAYOUT_NAMES = /^(tomcat\/server\.xml|tomcat\/node0[12]\/server\.xml|httpd\/balancer-(sticky|nonsticky)\.conf|httpd\/realserver\.conf|ipvs\/[\w.-]+\.rules|webapp\/WEB-INF\/web\.xml)$/
+
+export function intake(dir: string, given: IntakeChoice = {}): Intake {
+  try {
+    return take(dir, given)
+  } catch (error) {
+    if (!(error instanceof LabError)) throw error
+    // `file:line: …` of the directory's files, named as the user would open them.
+    const shown = (f: string) => (existsSync(path.join(dir, f)) ? displayPath(path.join(dir, f)) : f)
+    throw new LabError(error.message.split('\n').map((l) => l.replace(/^[^\s:]+(?=:\d)/, shown)).join('\n'), { cause: error })
+  }
+}
+
+function take(dir: string, given: IntakeChoice): Intake {
+  const classified = classify(dir)
+  const pasted = classified.filter((c) => c.kind !== 'unused' && c.kind !== 'war').flatMap((c) => pastedCharacters(dir, c.file))
+  if (pasted.length) throw new LabError(pasted.join('\n'))
+  const choice = { ...readChoice(dir), ...definedOnly(given) }
+  const mapping: string[] = []
+  const unused: { file: string; why: string }[] = []
+  const origins: Intake['origins'] = {}
+  const files: Record<string, string> = {}
+  const put = (target: string, from: string, text: string, lines?: Origin[]) => {
+    files[target] = text.replace(/^\uFEFF/, '') // accepted, as Tomcat accepts it; httpd would not
+    origins[target] = lines ? { file: from, lines } : { file: from }
+  }
+  const of = (kind: Classified['kind']) => classified.filter((c) => c.kind === kind)
+  const chosen = (list: string[] | undefined, what: string) => (list ?? []).map((f) => {
+    const rel = path.relative(dir, path.resolve(dir, f)).split(path.sep).join('/')
+    if (!classified.some((c) => c.file === rel)) throw new LabError(`${CHOICE_FILE} / --${what}: ${f} is not a file of ${dir}`)
+    return rel
+  })
+
+  // Tomcat: layout names first, else the choice, else by count.
+  const servers = of('server.xml').map((c) => c.file)
+  const layoutServers = servers.filter((f) => LAYOUT_NAMES.test(f))
+  let nodeFiles: Record<string, string> = {}
+  if (choice.serverXml?.length) {
+    const picked = chosen(choice.serverXml, 'server-xml')
+    if (picked.length !== 1 && picked.length !== INTAKE_NODES.length) throw new LabError(`${CHOICE_FILE} / --server-xml: name one server.xml for every node or one per node (${INTAKE_NODES.join(', ')}), not ${picked.length}`)
+    nodeFiles = Object.fromEntries(INTAKE_NODES.map((n, i) => [n, picked[picked.length === 1 ? 0 : i]!]))
+  } else if (layoutServers.length) {
+    // Laid out like fixtures/: a node without a file of its own keeps the lab's default.
+    for (const n of INTAKE_NODES) {
+      const own = layoutServers.find((f) => f === `tomcat/${n}/server.xml`) ?? layoutServers.find((f) => f === 'tomcat/server.xml')
+      if (own) nodeFiles[n] = own
+      else mapping.push(`${n}: no server.xml of yours → the lab's fixtures/tomcat/server.xml`)
+    }
+  } else if (servers.length === 1) {
+    nodeFiles = Object.fromEntries(INTAKE_NODES.map((n) => [n, servers[0]!]))
+  } else if (servers.length === INTAKE_NODES.length) {
+    nodeFiles = Object.fromEntries(INTAKE_NODES.map((n, i) => [n, servers[i]!]))
+  } else if (servers.length > INTAKE_NODES.length) {
+    throw new LabError(`${displayPath(dir)}: ${servers.length} Tomcat server.xml files (${servers.join(', ')}); the lab runs ${INTAKE_NODES.length} nodes: ` +
+      `name them in ${CHOICE_FILE} ({ "serverXml": ["a/server.xml", "b/server.xml"] }) or with --server-xml (once per node)`)
+  }
+  const routes: Record<string, string | undefined> = {}
+  for (const [node, file] of Object.entries(nodeFiles)) {
+    const text = readFileSync(path.join(dir, file), 'utf8')
+    const shared = Object.values(nodeFiles).filter((f) => f === file).length > 1 || file === 'tomcat/server.xml'
+    const target = shared ? 'tomcat/server.xml' : `tomcat/${node}/server.xml`
+    put(target, file, text)
+    routes[node] = literalRoute(text, path.join(dir, file), node)
+    const runBy = Object.entries(nodeFiles).filter(([, f]) => f === file).map(([n]) => n)
+    if (!mapping.some((m) => m.startsWith(`${file}:`))) mapping.push(`${file}: ${describeServer(text, path.join(dir, file), node)} → ${runBy.join(', ')}`)
+  }
+  for (const f of servers.filter((s) => !Object.values(nodeFiles).includes(s))) unused.push({ file: f, why: `a server.xml the lab does not run (its nodes run ${[...new Set(Object.values(nodeFiles))].join(', ')})` })
+
+  // httpd: each top-level file with a balancer, sticky or not.
+  const httpd = of('httpd')
+  const tops = choice.httpd?.length ? chosen(choice.httpd, 'httpd') : httpd.filter((c) => !c.includedBy && c.file !== 'httpd/realserver.conf').map((c) => c.file)
+  for (const c of httpd.filter((x) => !x.includedBy && !tops.includes(x.file) && x.file !== 'httpd/realserver.conf')) {
+    unused.push({ file: c.file, why: `httpd configuration not chosen (${CHOICE_FILE} / --httpd names ${tops.join(', ')})` })
+  }
+  const roles: Record<'sticky' | 'nonsticky', string[]> = { sticky: [], nonsticky: [] }
+  const assembled = new Map<string, SourceLine[]>()
+  for (const file of tops) {
+    const lines = assemble(dir, file)
+    const config = readHttpdConfig(lines.map((l) => l.text).join('\n'), file)
+    if (!config.balancers.some((b) => b.members.length)) {
+      unused.push({ file, why: 'httpd configuration without a balancer (no BalancerMember in it or its Includes)' })
+      continue
+    }
+    assembled.set(file, lines)
+    const named = /^httpd\/balancer-(sticky|nonsticky)\.conf$/.exec(file)?.[1] as 'sticky' | 'nonsticky' | undefined
+    roles[named ?? (/stickysession\s*=/i.test(lines.map((l) => l.text).join('\n')) ? 'sticky' : 'nonsticky')].push(file)
+  }
+  for (const role of ['sticky', 'nonsticky'] as const) {
+    const list = roles[role]
+    const layout = list.find((f) => f === `httpd/balancer-${role}.conf`)
+    const others = list.filter((f) => f !== layout)
+    if (!layout && others.length > 1) {
+      throw new LabError(`${displayPath(dir)}: ${others.length} ${role === 'sticky' ? 'sticky' : 'non-sticky'} balancer configurations (${others.join(', ')}): the lab runs one of each; ` +
+        `name the one to run in ${CHOICE_FILE} ({ "httpd": ["${others[0]}"] }) or with --httpd`)
+    }
+    const file = layout ?? others[0]
+    for (const f of others.filter((x) => x !== file)) unused.push({ file: f, why: `another ${role} balancer: ${file} is the one the lab runs` })
+    if (!file) continue
+    const source = assembled.get(file)!
+    const { text, lines, members, dropped } = balancerFile(source, file, routes)
+    const target = `httpd/balancer-${role}.conf`
+    // One file with nothing dropped: kept whole, every line and column where it was written.
+    const whole = !dropped && source.every((l) => l.file === file)
+    put(target, file, text, whole ? undefined : lines)
+    const config = readHttpdConfig(text, file)
+    const count = config.balancers.reduce((n, b) => n + b.members.length, 0)
+    mapping.push(`${file}: ${config.balancers.map((b) => `balancer://${b.name}`).join(', ')}, ${count} members, ${role === 'sticky' ? stickiness(text) : 'not sticky'} → the lab's ${role} balancer`)
+    for (const m of members) mapping.push(`  ${m}`)
+    if (dropped) mapping.push(`  ${dropped} lines of server configuration (Listen, LoadModule, <Directory> …) left to the lab's httpd`)
+  }
+  for (const c of httpd.filter((x) => x.includedBy && !tops.includes(x.file))) {
+    if (![...assembled.values()].some((ls) => ls.some((l) => l.file === c.file))) unused.push({ file: c.file, why: `included by ${c.includedBy!.file}:${c.includedBy!.line}, which holds no balancer the lab runs` })
+  }
+
+  // The webapp, the web.xml, the rules.
+  const wars = of('war').map((c) => c.file)
+  const warChoice = choice.war ? sameFileIn(dir, choice.war, wars) : undefined
+  if (choice.war && !warChoice && wars.length) throw new LabError(`${displayPath(dir)}: holds ${wars.join(', ')} and --war ${choice.war} names another: give one`)
+  if (!warChoice && wars.length > 1) throw new LabError(`${displayPath(dir)}: ${wars.length} webapps (${wars.join(', ')}): one at a time; name it in ${CHOICE_FILE} ({ "war": "${wars[0]}" }) or with --war`)
+  const war = warChoice ?? wars[0]
+  if (war) mapping.push(`${war}: the webapp under test, deployed at /${path.basename(war, '.war')}`)
+  else if (choice.war) mapping.push(`--war ${choice.war}: the webapp under test, deployed at /${path.basename(choice.war, '.war')}`)
+  const warFile = war ? path.join(dir, war) : choice.war
+  for (const w of wars.filter((x) => x !== war)) unused.push({ file: w, why: `another webapp: ${war} is the one under test` })
+  for (const c of of('web.xml')) {
+    if (c.file === 'webapp/WEB-INF/web.xml') { put(c.file, c.file, readFileSync(path.join(dir, c.file), 'utf8')); mapping.push(`${c.file}: the lab's ExSession deployed with this descriptor`); continue }
+    unused.push({ file: c.file, why: war ? `a web.xml beside ${war}: the war deploys the WEB-INF/web.xml inside it, which the gate checks` : 'a web.xml with no webapp to deploy it: give --war, or put it at webapp/WEB-INF/web.xml for the lab\'s ExSession' })
+  }
+  for (const c of of('ipvs-rules')) {
+    if (LAYOUT_NAMES.test(c.file) || c.file === 'httpd/realserver.conf') { put(c.file, c.file, readFileSync(path.join(dir, c.file), 'utf8')); mapping.push(`${c.file}: ipvsadm rules for the scenario of that name`); continue }
+    unused.push({ file: c.file, why: 'ipvsadm rules under a name no scenario has: the suites run ipvs/rr.rules, wrr, lc, sh, persistent, direct-routing' })
+  }
+  if (classified.some((c) => c.file === 'httpd/realserver.conf') && !files['httpd/realserver.conf']) {
+    put('httpd/realserver.conf', 'httpd/realserver.conf', readFileSync(path.join(dir, 'httpd/realserver.conf'), 'utf8'))
+    mapping.push('httpd/realserver.conf: the IPVS real servers\' httpd configuration')
+  }
+  for (const c of of('unused')) if (c.file !== CHOICE_FILE) unused.push({ file: c.file, why: c.why ?? 'not used' })
+  if (!Object.keys(files).length && !warFile) {
+    throw new LabError(`${displayPath(dir)}: no file the lab can run: no Tomcat server.xml (root <Server>), no httpd balancer (BalancerMember), no ipvsadm rules, no .war ` +
+      `(${unused.length} files read: ${unused.slice(0, 5).map((u) => u.file).join(', ')}${unused.length > 5 ? ', …' : ''})`)
+  }
+
+  const overlay = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-intake-'))
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(overlay, file)), { recursive: true })
+    writeFileSync(path.join(overlay, file), text)
+  }
+  writeFileSync(path.join(overlay, ORIGINS_FILE), JSON.stringify({ dir, origins }))
+  return { dir, overlay, mapping, unused, origins, ...(warFile ? { war: warFile } : {}) }
+}
+
+export function removeIntake(taken: Pick<Intake, 'overlay'>): void {
+  rmSync(taken.overlay, { recursive: true, force: true })
+}
+
+/** The team's file and line for a place in the laid-out directory (identity for a file copied whole). */
+export function originOf(origins: Intake['origins'], relative: string, line?: number): Origin | undefined {
+  const o = origins[relative]
+  if (!o) return undefined
+  if (line === undefined) return { file: o.file }
+  return o.lines ? o.lines[line - 1] ?? { file: o.file } : { file: o.file, line }
+}
+
+/** The printed intake: the mapping, then the files not used. */
+export function describeIntake(taken: Intake): string {
+  return [`intake of ${displayPath(taken.dir)}:`, ...taken.mapping.map((m) => `  ${m}`),
+    ...(taken.unused.length ? ['  not used:', ...taken.unused.map((u) => `    ${u.file}: ${u.why}`)] : [])].join('\n')
+}
+
+/**
+ * The lines of an assembled httpd configuration the lab runs: everything but the server's own
+ * configuration, which the lab's httpd has (Listen, LoadModule, ServerRoot, logs, <Directory> and
+ * <Location> blocks, the <VirtualHost> and <IfModule> wrappers). Whatever else is there, a typo
+ * included, is kept for `apache2 -t` to judge. A file with nothing to drop is kept whole (its lines
+ * and columns as written). Members on hosts the lab does not have are mapped onto its nodes.
+ */
+function balancerFile(lines: SourceLine[], file: string, routes: Record<string, string | undefined>): { text: string; lines: Origin[]; members: string[]; dropped: number } {
+  const kept: SourceLine[] = []
+  const members: string[] = []
+  let dropped = 0
+  let inProxy = false
+  let skipDepth = 0
+  let order = 0
+  const nodes = Object.keys(routes)
+  for (const l of lines) {
+    const t = l.text.trim()
+    if (skipDepth) {
+      dropped++
+      if (SKIPPED_BLOCK_END.test(t)) skipDepth--
+      else if (SKIPPED_BLOCK.test(t)) skipDepth++
+      continue
+    }
+    if (!inProxy && (SKIPPED_BLOCK.test(t) || (/^<Proxy\b/i.test(t) && !/^<Proxy\s+"?balancer:/i.test(t)))) { skipDepth = 1; dropped++; continue }
+    if (!inProxy && (WRAPPER.test(t) || SERVER_DIRECTIVE.test(t))) { dropped++; continue }
+    if (/^<Proxy\s+"?balancer:/i.test(t)) { inProxy = true; order = 0; kept.push(l); continue }
+    if (inProxy && /^<\/Proxy>/i.test(t)) inProxy = false
+    const member = inProxy ? /^(\s*BalancerMember\s+)("?)(\w+):\/\/([^/:"\s]+)(?::(\d+|\$\{\w+\}))?([^"\s]*)("?)(.*)$/i.exec(l.text) : null
+    if (member) {
+      const [, lead, q1, scheme, host, port, rest, q2, params] = member
+      const route = /\broute=(\S+)/i.exec(params!)?.[1]
+      const node = nodes.find((n) => route !== undefined && routes[n] === route) ?? nodes[order]
+      order++
+      if (!host!.startsWith('${') && PLACEHOLDER.test(host!)) {
+        throw new LabError(`${l.file}:${l.line}: BalancerMember ${scheme}://${host}${port ? `:${port}` : ''}: "${host}" is a placeholder a deploy tool never filled; ` +
+          'write the node\'s host name or address (the lab maps it onto its nodes)')
+      }
+      if (!host!.startsWith('${') && !isLoopback(host!)) {
+        if (!node) throw new LabError(`${l.file}:${l.line}: BalancerMember ${scheme}://${host}${port ? `:${port}` : ''} is member ${order} of its balancer, but the lab runs ${nodes.length} Tomcat nodes: give it as many members as nodes`)
+        const upper = node.toUpperCase()
+        kept.push({ ...l, text: `${lead}${q1}${scheme}://\${${upper}_ADDR}:\${${upper}_PORT}${rest}${q2}${params}` })
+        members.push(`${l.file}:${l.line}: member ${scheme}://${host}${port ? `:${port}` : ''} → ${node}${route ? ` (route=${route})` : ' (by order)'}: a lab address; nothing is sent to ${host}`)
+        continue
+      }
+    }
+    kept.push(l)
+  }
+  const joined = kept.map((k) => k.text).join('\n')
+  return { text: joined.endsWith('\n') || kept.at(-1)?.text === '' ? joined : `${joined}\n`, lines: kept.map((k) => ({ file: k.file, line: k.line })), members, dropped }
+}
+
+/** Blocks of the server's own configuration, dropped whole: the lab's httpd has its own. */
+const SKIPPED_BLOCK = /^<(Location|LocationMatch|Directory|DirectoryMatch|Files|FilesMatch)\b/i
+const SKIPPED_BLOCK_END = /^<\/(Location|LocationMatch|Directory|DirectoryMatch|Files|FilesMatch)>/i
+/** Wrapper lines whose content the lab runs: a VirtualHost's balancer, a module guard's directives. */
+const WRAPPER = /^<\/?(VirtualHost|IfModule|IfDefine)\b/i
+/** Directives of the server itself (the lab's httpd sets its own). */
+const SERVER_DIRECTIVE = /^(ServerRoot|Listen|LoadModule|User|Group|ServerAdmin|ServerName|ServerAlias|DocumentRoot|ErrorLog|CustomLog|LogLevel|LogFormat|TransferLog|PidFile|Mutex|TypesConfig|AddType|AddEncoding|AddHandler|AddOutputFilter|DirectoryIndex|Timeout|KeepAlive|KeepAliveTimeout|MaxKeepAliveRequests|HostnameLookups|AccessFileName|EnableSendfile|EnableMMAP|ServerTokens|ServerSignature|TraceEnable|AddDefaultCharset|StartServers|MinSpareServers|MaxSpareServers|MinSpareThreads|MaxSpareThreads|ThreadsPerChild|MaxRequestWorkers|MaxConnectionsPerChild|ThreadLimit|ServerLimit|UseCanonicalName|Options|AllowOverride|Require|Order|Allow|Deny|Alias|ScriptAlias|SSL\w*|SetEnvIf|BrowserMatch|MIMEMagicFile|EnableExceptionHook|GracefulShutdownTimeout|DefaultRuntimeDir|ScoreBoardFile)\b/i
+
+/** A host that is a template's slot, not a name: Node-1_IP, TOMCAT1_HOST, {{ node1 }}, @NODE1@, %NODE1%. */
+const PLACEHOLDER = /[-_](IP|HOST|ADDR|ADDRESS|HOSTNAME)$|^[@%{<]|[}>@%]$/
+
+/**
+ * Characters a web page gives text that is pasted from it: httpd and Tomcat read them as part of a
+ * word, and httpd's own message (Invalid command '\xc2\xa0…') does not say what happened. A byte
+ * order mark and CRLF line ends are simply accepted.
+ */
+function pastedCharacters(dir: string, file: string): string[] {
+  const out: string[] = []
+  const names: Record<string, string> = { '\u00a0': 'a non-breaking space (U+00A0)', '\u2018': 'a typographic quote ‘ (U+2018)', '\u2019': 'a typographic quote ’ (U+2019)',
+    '\u201c': 'a typographic quote “ (U+201C)', '\u201d': 'a typographic quote ” (U+201D)' }
+  for (const [i, line] of readFileSync(path.join(dir, file), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
+    const m = /[\u00a0\u2018\u2019\u201c\u201d]/.exec(line)
+    if (!m) continue
+    const plain = m[0] === '\u00a0' ? 'a plain space' : /[\u2018\u2019]/.test(m[0]) ? "a plain quote '" : 'a plain quote "'
+    out.push(`${file}:${i + 1}:${m.index + 1}: ${names[m[0]]}, as text pasted from a web page has: ${m[0] === '\u00a0' ? "httpd reports it only as Invalid command '\\xc2\\xa0…', Tomcat reads it as part of a value" : 'httpd and Tomcat read it as part of the value, not as a quote'}; replace it with ${plain} (and check the rest of the line)`)
+  }
+  return out
+}
+
+function stickiness(text: string): string {
+  const cookie = /stickysession\s*=\s*"?([^\s"|]+)/i.exec(text)?.[1] ?? ''
+  if (/BALANCER_WORKER_ROUTE/.test(text)) return `sticky by route cookie ${cookie}`
+  return /^j?sessionid$/i.test(cookie) ? `sticky by ${cookie} route suffix` : `sticky by ${cookie}`
+}
+
+function describeServer(text: string, file: string, node: string): string {
+  try {
+    const s = readServerXml(text, file, { jvmRoute: node, 'http.port': '8080', 'shutdown.port': '8005', 'catalina.home': '/opt/tomcat', 'catalina.base': '/opt/tomcat' })
+    const route = s.engine?.jvmRoute?.raw ?? '(none)'
+    const http = s.httpPorts[0]?.raw ?? '(none)'
+    const receiver = s.cluster?.receiver.port.raw
+    return `jvmRoute ${route}, HTTP ${http}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
+  } catch (error) {
+    return `not readable (${(error as Error).message.split('\n')[0]})`
+  }
+}
+
+function literalRoute(text: string, file: string, node: string): string | undefined {
+  try {
+    return readServerXml(text, file, { jvmRoute: node }).engine?.jvmRoute?.value
+  } catch {
+    return undefined
+  }
+}
+
+function readChoice(dir: string): IntakeChoice {
+  const file = path.join(dir, CHOICE_FILE)
+  if (!existsSync(file)) return {}
+  let data: unknown
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new LabError(`${file}: not valid JSON (${(error as Error).message}); it names which file is which: { "httpd": [...], "serverXml": [...], "war": "..." }`)
+  }
+  const d = data as Record<string, unknown>
+  const list = (key: string): string[] | undefined => {
+    const v = d[key]
+    if (v === undefined) return undefined
+    if (typeof v === 'string') return [v]
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[]
+    throw new LabError(`${file}: "${key}" must be a file name or a list of them`)
+  }
+  for (const key of Object.keys(d)) if (!['httpd', 'serverXml', 'war'].includes(key)) throw new LabError(`${file}: unknown field "${key}"; the fields are httpd, serverXml, war`)
+  const war = list('war')
+  return { ...(list('httpd') ? { httpd: list('httpd')! } : {}), ...(list('serverXml') ? { serverXml: list('serverXml')! } : {}), ...(war ? { war: war[0]! } : {}) }
+}
+
+function definedOnly(c: IntakeChoice): IntakeChoice {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length))) as IntakeChoice
+}
+
+/** A --war naming one of the directory's wars, by whatever path: that war (relative), else undefined. */
+function sameFileIn(dir: string, war: string, wars: string[]): string | undefined {
+  const real = existsSync(war) ? realpathSync(war) : undefined
+  return wars.find((w) => real === realpathSync(path.join(dir, w)) || path.resolve(dir, war) === path.join(dir, w))
+}
