@@ -155,16 +155,8 @@ public class ClusterServlet extends HttpServlet {
             b.append(",\"creationTime\":").append(session.getCreationTime());
             Object count = session.getAttribute(SessionServlet.COUNTER);
             b.append(",\"requestCount\":").append(count instanceof Integer ? count : "null");
-            b.append(",\"attributes\":{");
-            boolean first = true;
-            for (String name : names) {
-                if (!first) {
-                    b.append(',');
-                }
-                first = false;
-                b.append(SessionServlet.jsonString(name)).append(':').append(SessionServlet.jsonString(String.valueOf(session.getAttribute(name))));
-            }
-            return b.append("}}").toString();
+            SessionServlet.appendAttributes(b, session, names);
+            return b.append('}').toString();
         }
         return null;
     }

@@ -121,6 +121,13 @@ public class SessionServlet extends HttpServlet {
         b.append(",\"lastAccessedTime\":").append(f.lastAccessedTime);
         b.append(",\"lastAccessedTimeIso\":").append(jsonString(Instant.ofEpochMilli(f.lastAccessedTime).toString()));
         b.append(",\"requestCount\":").append(f.requestCount);
+        appendAttributes(b, session, names);
+        b.append("}\n");
+        out.write(b.toString());
+    }
+
+    /** {@code ,"attributes":{...}}: the session's attributes in {@code names}' order, values as strings. */
+    static void appendAttributes(StringBuilder b, HttpSession session, List<String> names) {
         b.append(",\"attributes\":{");
         boolean first = true;
         for (String name : names) {
@@ -130,8 +137,7 @@ public class SessionServlet extends HttpServlet {
             first = false;
             b.append(jsonString(name)).append(':').append(jsonString(String.valueOf(session.getAttribute(name))));
         }
-        b.append("}}\n");
-        out.write(b.toString());
+        b.append('}');
     }
 
     /** A JSON string literal (RFC 8259): quotes, backslash and all control characters escaped. */
