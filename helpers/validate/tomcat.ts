@@ -35,7 +35,8 @@ export interface TomcatServer {
   engine?: { line: number; column: number; jvmRoute?: Setting<string> }
   cluster?: TomcatCluster
   /** `${name}` references the properties do not define. */
-  unresolved: { name: string; attribute: string; line: number; column: number }[]
+  /** `${name}` references no property defines; `used`: in a part of the file the lab runs. */
+  unresolved: { name: string; attribute: string; element: string; used: boolean; line: number; column: number }[]
 }
 
 export interface TomcatCluster {
@@ -75,15 +76,21 @@ export function readServerXml(text: string, file: string, properties: Properties
   if (root.name !== 'Server') {
     throw labError(file, root, `the root element is <${root.name}>, not <Server>: Tomcat cannot start from this file; is it a server.xml?`)
   }
-  // Every reference counts, also in elements the checks do not read.
+  // Every reference counts, also in elements the checks do not read; `used`: in what the lab runs
+  // of the file (the Server, its connectors, Engine and Host, the whole <Cluster>), not a
+  // DataSource's URL or a Realm's password that only the team's own hosts can know.
   const unresolved: TomcatServer['unresolved'] = []
-  for (const element of descendants(root)) {
+  const visit = (element: XmlElement, inCluster: boolean) => {
+    const cluster = inCluster || element.localName === 'Cluster'
+    const used = cluster || USED_ELEMENTS.has(element.localName)
     for (const [attribute, raw] of Object.entries(element.attributes)) {
       for (const m of raw.matchAll(REFERENCE)) {
-        if (!Object.hasOwn(properties, m[1]!)) unresolved.push({ name: m[1]!, attribute, ...at(element, attribute) })
+        if (!Object.hasOwn(properties, m[1]!)) unresolved.push({ name: m[1]!, attribute, element: element.name, used, ...at(element, attribute) })
       }
     }
+    for (const child of element.children) visit(child, cluster)
   }
+  visit(root, false)
   const setting = <T>(element: XmlElement | undefined, attribute: string, parse: (text: string) => T | undefined,
     fallback: { value: T | undefined; at: XmlElement }): Setting<T> => {
     const raw = element?.attributes[attribute]
@@ -117,6 +124,9 @@ export function readServerXml(text: string, file: string, properties: Properties
     unresolved,
   }
 }
+
+/** Elements whose attributes the lab's run depends on (besides the whole <Cluster>). */
+const USED_ELEMENTS = new Set(['Server', 'Service', 'Connector', 'Engine', 'Host'])
 
 /** Cluster classes of Tomcat 7 that Tomcat 8 removed: Tomcat 9 and later cannot load them. */
 const REMOVED_CLASSES: Record<string, string> = {
@@ -191,6 +201,11 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean 
   const known = Object.keys(server.properties)
 
   for (const u of server.unresolved) {
+    if (!u.used) {
+      findings.push(finding('warning', file, u, `\${${u.name}} (in <${u.element}> ${u.attribute}) is not defined here: the lab cannot know it (your hosts pass it), ` +
+        'and that element takes no part in load balancing or replication, so the lab runs without it'))
+      continue
+    }
     errors.push(labError(file, u, `\${${u.name}} (in ${u.attribute}) is not defined: Tomcat would keep the text as it is. ` +
       `Define it (-D${u.name}=…) or use ${known.length ? `one of the properties given: ${known.join(', ')}` : 'a literal value'}`))
   }

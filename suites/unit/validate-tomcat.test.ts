@@ -146,6 +146,23 @@ describe('server.xml: findings', () => {
     })
   })
 
+  test('a ${property} only the team\'s hosts know, where the lab does not depend on it: a warning; in the cluster or a connector: an error', () => {
+    const text = server(`<Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="6">
+          <Channel className="org.apache.catalina.tribes.group.GroupChannel">
+            <Receiver className="org.apache.catalina.tribes.transport.nio.NioReceiver" address="auto" port="\${cluster.port}"/>
+          </Channel>
+        </Cluster>`).replace('<Service name="Catalina">', `<GlobalNamingResources>
+    <Resource name="jdbc/app" auth="Container" type="javax.sql.DataSource" url="\${db.url}" password="\${db.password}"/>
+  </GlobalNamingResources>
+  <Service name="Catalina">`)
+    const { errors, findings } = messages(text)
+    expect(errors).toEqual([expect.stringMatching(/^server\.xml:\d+:\d+: \$\{cluster\.port\} \(in port\) is not defined: Tomcat would keep the text as it is/)])
+    expect(findings.filter((f) => f.includes('is not defined here'))).toEqual([
+      'warning server.xml:3: ${db.url} (in <Resource> url) is not defined here: the lab cannot know it (your hosts pass it), and that element takes no part in load balancing or replication, so the lab runs without it',
+      'warning server.xml:3: ${db.password} (in <Resource> password) is not defined here: the lab cannot know it (your hosts pass it), and that element takes no part in load balancing or replication, so the lab runs without it',
+    ])
+  })
+
   test('no channelSendOptions at all: the default 8 is asynchronous too', () => {
     expect(messages(server('<Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster"/>')).findings).toEqual([
       'warning server.xml:6: no channelSendOptions: Tomcat\'s default 8 is asynchronous: a request served by the other node right after a change can read the old session (16 of 40 non-sticky requests did in the lab); use channelSendOptions="6" (acknowledged, synchronous), at the price of a wait of ~5 s for the first request after a peer dies',
