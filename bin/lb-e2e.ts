@@ -114,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
     taken = intake(dir, { httpd: values.httpd, serverXml: values['server-xml'], war: values.war ? path.resolve(values.war) : undefined })
     const overlay = taken.overlay
     process.once('exit', () => removeIntake({ overlay }))
+    // A signal ends the process without 'exit': the scratch layout goes with it all the same.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => { removeIntake({ overlay }); process.exit(signal === 'SIGINT' ? 130 : 143) })
+    }
     process.stdout.write(`${describeIntake(taken)}\n`)
     mkdirSync(path.join(repoRoot, 'reports'), { recursive: true })
     writeFileSync(path.join(repoRoot, 'reports', 'intake.json'), `${JSON.stringify({ dir, mapping: taken.mapping, unused: taken.unused, origins: taken.origins, war: taken.war }, null, 2)}\n`)

@@ -93,7 +93,7 @@ async function lagUntilHeld(nodes: StartedTomcatNode[], id: string, value: strin
   return pending.size ? undefined : performance.now() - start
 }
 
-export function othersOf(lab: TomcatLab, route: string): StartedTomcatNode[] {
+function othersOf(lab: TomcatLab, route: string): StartedTomcatNode[] {
   return lab.routes.filter((r) => r !== route).map((r) => lab.node(r))
 }
 

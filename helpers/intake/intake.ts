@@ -201,14 +201,6 @@ export function removeIntake(taken: Pick<Intake, 'overlay'>): void {
   rmSync(taken.overlay, { recursive: true, force: true })
 }
 
-/** The team's file and line for a place in the laid-out directory (identity for a file copied whole). */
-export function originOf(origins: Intake['origins'], relative: string, line?: number): Origin | undefined {
-  const o = origins[relative]
-  if (!o) return undefined
-  if (line === undefined) return { file: o.file }
-  return o.lines ? o.lines[line - 1] ?? { file: o.file } : { file: o.file, line }
-}
-
 /** The printed intake: the mapping, then the files not used. */
 export function describeIntake(taken: Intake): string {
   return [`intake of ${displayPath(taken.dir)}:`, ...taken.mapping.map((m) => `  ${m}`),
