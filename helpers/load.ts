@@ -24,8 +24,13 @@ export interface LoadEvent {
 export interface UserOutcome {
   user: number
   node: string
-  /** Failed requests (errors, non-200) sent after the disruption began. */
-  failedAfter: number
+  /**
+   * Failed requests (errors, non-200) that were not in flight while the node went down: sent
+   * before the disruption, or after the node was gone (its stop or kill returned). None may fail.
+   */
+  failedOutside: number
+  /** Failed requests sent while the node was going down (from the disruption to its stop or kill returning): in flight during it. */
+  failedWhileGoing: number
   /** ms from the disruption to this user's first page after it that showed their own session; null: never. */
   recoveredAfterMs: number | null
   /** Why the session is gone (another id, new, the attribute missing), when it is. */
@@ -43,6 +48,8 @@ export interface LoadResult {
   failed: number
   outcomes: UserOutcome[]
   disruptionAt: number
+  /** When the stop or kill returned (ms since the load started): from then on the node is gone. */
+  goneAt: number
   /** The distinct failure messages with their counts: the explanation of `failed`. */
   failures: Record<string, number>
   events: LoadEvent[]
@@ -75,7 +82,8 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
   const disruptAfterMs = options.disruptAfterMs ?? 3_000
   const recoverWithinMs = options.recoverWithinMs ?? 30_000
   const afterRecovery = options.afterRecovery ?? 5
-  const requestTimeoutMs = options.requestTimeoutMs ?? 5_000
+  // Longer than the survivor's wait for a dead peer under synchronous replication (~5 s), so a slow answer is not counted as a failure.
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
   const maxRequests = options.maxRequests ?? 20_000
   const people: { user: ExSessionUser; key: string; value: string; node: string }[] = []
   for (let i = 0; i < users; i++) {
@@ -91,15 +99,17 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
   const started = performance.now()
   const elapsed = () => performance.now() - started
   let sent = 0
+  let goneAt = Number.POSITIVE_INFINITY
   // Settled at once, so its failure is never an unhandled rejection while the users run.
   const disruption = settle((async () => {
     await delay(disruptAfterMs) // the load's own schedule, not a readiness wait
     if (options.how === 'stop') await victim.shutdown()
     else await victim.kill()
+    goneAt = elapsed()
   })())
 
   const outcomes = await Promise.all(people.map(async ({ user, key, value, node }, index): Promise<UserOutcome> => {
-    const outcome: UserOutcome = { user: index, node, failedAfter: 0, recoveredAfterMs: null, mixedUp: false }
+    const outcome: UserOutcome = { user: index, node, failedOutside: 0, failedWhileGoing: 0, recoveredAfterMs: null, mixedUp: false }
     let pagesAfterRecovery = 0
     const done = () => elapsed() > disruptAfterMs + recoverWithinMs || pagesAfterRecovery >= afterRecovery || sent >= maxRequests
     while (!done()) {
@@ -118,7 +128,10 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
       } catch (error) {
         const message = (error as Error).message
         events.push({ t, user: index, node: null, status: Number(/answered (\d+)/.exec(message)?.[1]) || null, latencyMs: elapsed() - t, error: message.slice(0, 100) })
-        if (t + requestTimeoutMs >= disruptAfterMs) outcome.failedAfter++
+        // A request sent before the node was gone was in flight while it went down (a dying JVM can
+        // still accept a connection and reset it); one sent after must not fail.
+        if (t >= goneAt || t + requestTimeoutMs < disruptAfterMs) outcome.failedOutside++
+        else outcome.failedWhileGoing++
       }
     }
     return outcome
@@ -130,6 +143,6 @@ export async function loadDuringFailover(lab: TomcatLab, options: LoadOptions): 
   return {
     users, victim: victim.route, usersOnVictim: counts[victim.route] ?? 0,
     sent, failed: events.filter((e) => e.error).length, outcomes,
-    disruptionAt: disruptAfterMs, failures, events,
+    disruptionAt: disruptAfterMs, goneAt, failures, events,
   }
 }
