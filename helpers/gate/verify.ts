@@ -108,13 +108,17 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const filters = options.suites?.length ? options.suites : only.includes('tomcat') || only.includes('lvs') ? [] : ['suites/balancer-']
   // A JUnit file of the gate's own, so a concurrent `npm test` cannot change the verdict it reads.
   const junit = path.join(mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-verify-')), 'junit.xml')
+  // Also when a signal ends the CLI mid-run (its handler exits through process.exit).
+  const removeJunitDir = () => rmSync(path.dirname(junit), { recursive: true, force: true })
+  process.once('exit', removeJunitDir)
   const args = ['run', ...projects.flatMap((p) => ['--project', p]), ...(options.bail ? ['--bail=1'] : []), ...filters]
   say(`lb-e2e verify: vitest ${args.join(' ')}${options.fixtures ? ` with ${displayPath(options.fixtures)} over fixtures/` : ''}${options.war ? `, ${displayPath(options.war)}` : ''}`)
   const run = await execa(process.execPath, [path.join(repoRoot, 'node_modules/vitest/vitest.mjs'), ...args], {
     cwd: repoRoot, env: { ...env, LAB_JUNIT_FILE: junit }, stdio: 'inherit', reject: false,
   })
   const xml = readText(junit)
-  rmSync(path.dirname(junit), { recursive: true, force: true })
+  removeJunitDir()
+  process.off('exit', removeJunitDir)
   if (xml === undefined) throw new LabError(`vitest wrote no JUnit report (exit ${run.exitCode}): see its output above`)
   writeFileSync(options.junit ?? JUNIT_FILE, xml)
   const measured = parseFigures(readText(FIGURES_FILE) ?? '').figures
