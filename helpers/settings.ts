@@ -1,6 +1,6 @@
 /** Where things are and what the lab is called: one place for names, labels and environment knobs. */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { LabError } from './errors.ts'
@@ -145,4 +145,13 @@ export function labWar(): string | undefined {
 
 export function isFile(p: string): boolean {
   return existsSync(p) && statSync(p).isFile()
+}
+
+/** Whether two paths name one file (relative or absolute, through symlinks); a missing file is no match. */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b)
+  } catch {
+    return false
+  }
 }

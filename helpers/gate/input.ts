@@ -3,12 +3,12 @@
  * fixtures/ file by file) and their .war. Every problem is collected, each naming its file and
  * line; the gate refuses to start any lab while one remains. Pure: reads files, starts nothing.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execaSync } from 'execa'
 import { LabError } from '../errors.ts'
-import { displayPath, fixturesDir, repoRoot } from '../settings.ts'
+import { displayPath, fixturesDir, repoRoot, sameFile } from '../settings.ts'
 import { type Finding, mergeReports } from '../validate/findings.ts'
 import { type NodeConfig, validateFixtures } from '../validate/index.ts'
 import { checkWebXml, readWebXml } from '../validate/webxml.ts'
@@ -111,15 +111,6 @@ function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
   } catch (error) {
     if (error instanceof LabError) return { errors: [error], findings: [] }
     throw error
-  }
-}
-
-/** Whether two paths name one file (relative or absolute, through symlinks); a missing file is no match. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b)
-  } catch {
-    return false
   }
 }
 

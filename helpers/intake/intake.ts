@@ -8,13 +8,14 @@
  * packet goes to the team's real addresses. Real ambiguity is one error saying how to choose
  * (lb-e2e.json in the directory, or --httpd / --server-xml).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
-import { ORIGINS_FILE, displayPath } from '../settings.ts'
+import { ORIGINS_FILE, displayPath, sameFile } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
-import { readServerXml } from '../validate/tomcat.ts'
+import { labProperties } from '../validate/index.ts'
+import { type TomcatServer, readServerXml } from '../validate/tomcat.ts'
 import { type Classified, type SourceLine, assemble, classify } from './classify.ts'
 
 /** The lab's Tomcat nodes, in the order a team's unnamed files are given to them. */
@@ -108,9 +109,10 @@ function take(dir: string, given: IntakeChoice): Intake {
     const shared = Object.values(nodeFiles).filter((f) => f === file).length > 1 || file === 'tomcat/server.xml'
     const target = shared ? 'tomcat/server.xml' : `tomcat/${node}/server.xml`
     put(target, file, text)
-    routes[node] = literalRoute(text, path.join(dir, file), node)
+    const read = readNode(text, path.join(dir, file), node)
+    routes[node] = read.server?.engine?.jvmRoute?.value
     const runBy = Object.entries(nodeFiles).filter(([, f]) => f === file).map(([n]) => n)
-    if (!mapping.some((m) => m.startsWith(`${file}:`))) mapping.push(`${file}: ${describeServer(text, path.join(dir, file), node)} → ${runBy.join(', ')}`)
+    if (!mapping.some((m) => m.startsWith(`${file}:`))) mapping.push(`${file}: ${describeServer(read)} → ${runBy.join(', ')}`)
   }
   for (const f of servers.filter((s) => !Object.values(nodeFiles).includes(s))) unused.push({ file: f, why: `a server.xml the lab does not run (its nodes run ${[...new Set(Object.values(nodeFiles))].join(', ')})` })
 
@@ -293,24 +295,21 @@ function stickiness(text: string): string {
   return /^j?sessionid$/i.test(cookie) ? `sticky by ${cookie} route suffix` : `sticky by ${cookie}`
 }
 
-function describeServer(text: string, file: string, node: string): string {
+/** A node's server.xml read with the properties the lab gives it (as validation reads it); undefined when it is not readable. */
+function readNode(text: string, file: string, node: string): { server?: TomcatServer; problem?: string } {
   try {
-    const s = readServerXml(text, file, { jvmRoute: node, 'http.port': '8080', 'shutdown.port': '8005', 'catalina.home': '/opt/tomcat', 'catalina.base': '/opt/tomcat' })
-    const route = s.engine?.jvmRoute?.raw ?? '(none)'
-    const http = s.httpPorts[0]?.raw ?? '(none)'
-    const receiver = s.cluster?.receiver.port.raw
-    return `jvmRoute ${route}, HTTP ${http}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
+    return { server: readServerXml(text, file, labProperties(node)) }
   } catch (error) {
-    return `not readable (${(error as Error).message.split('\n')[0]})`
+    return { problem: (error as Error).message.split('\n')[0]! }
   }
 }
 
-function literalRoute(text: string, file: string, node: string): string | undefined {
-  try {
-    return readServerXml(text, file, { jvmRoute: node }).engine?.jvmRoute?.value
-  } catch {
-    return undefined
-  }
+function describeServer({ server: s, problem }: ReturnType<typeof readNode>): string {
+  if (!s) return `not readable (${problem})`
+  const route = s.engine?.jvmRoute?.raw ?? '(none)'
+  const http = s.httpPorts[0]?.raw ?? '(none)'
+  const receiver = s.cluster?.receiver.port.raw
+  return `jvmRoute ${route}, HTTP ${http}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
 }
 
 function readChoice(dir: string): IntakeChoice {
@@ -339,8 +338,7 @@ function definedOnly(c: IntakeChoice): IntakeChoice {
   return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length))) as IntakeChoice
 }
 
-/** A --war naming one of the directory's wars, by whatever path: that war (relative), else undefined. */
+/** A --war (or lb-e2e.json's war, relative to the directory) naming one of the directory's wars, by whatever path: that war (relative), else undefined. */
 function sameFileIn(dir: string, war: string, wars: string[]): string | undefined {
-  const real = existsSync(war) ? realpathSync(war) : undefined
-  return wars.find((w) => real === realpathSync(path.join(dir, w)) || path.resolve(dir, war) === path.join(dir, w))
+  return wars.find((w) => sameFile(path.resolve(dir, war), path.join(dir, w)))
 }
