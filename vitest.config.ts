@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 import { runId } from './helpers/settings.ts'
 
 // One run id for the whole run, minted here in vitest's main process before any worker starts:
-// every worker inherits LB_E2E_RUN, so the Ctrl-C sweep (helpers/cleanup.ts) finds all the run's labs.
+// every worker inherits LB_E2E_RUN, so the Ctrl-C sweep (helpers/lab/cleanup.ts) finds all the run's labs.
 const run = runId()
 
 declare module 'vitest' {
@@ -29,14 +29,14 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['suites/unit/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'lvs', include: ['suites/lvs-*.test.ts'], globalSetup: ['helpers/labs/lvs-global.ts'] },
+        test: { name: 'lvs', include: ['suites/lvs-*.test.ts'], globalSetup: ['helpers/lab/lvs-global.ts'] },
       },
       {
         extends: true,
         // One worker without isolation, so the Tomcat labs (tomcatLabs fixture) are shared by its files.
         test: {
           name: 'tomcat', include: ['suites/tomcat-*.test.ts', 'suites/balancer-*.test.ts'],
-          globalSetup: ['helpers/labs/tomcat-global.ts'], isolate: false,
+          globalSetup: ['helpers/lab/tomcat-global.ts'], isolate: false,
         },
       },
       // The CLI in child processes: refusals of bad input, up and down.

@@ -5,12 +5,12 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { LabError } from '../helpers/errors.ts'
-import { LAYOUT } from '../helpers/gate/input.ts'
+import { LAYOUT } from '../helpers/cli/input.ts'
 import { type Intake, describeIntake, intake, removeIntake } from '../helpers/intake/intake.ts'
 import { repoRoot } from '../helpers/settings.ts'
-import { type Area, AREAS, refuse, report, verify } from '../helpers/gate/verify.ts'
-import { down, ipvsadm, up } from '../helpers/gate/up.ts'
-import { TOPOLOGIES, type Topology } from '../helpers/labs/tomcat.ts'
+import { type Area, AREAS, refuse, report, verify } from '../helpers/cli/verify.ts'
+import { down, ipvsadm, up } from '../helpers/cli/up.ts'
+import { TOPOLOGIES, type Topology } from '../helpers/lab/tomcat-lab.ts'
 
 const HELP = `lb-e2e — proves by measurement that a load-balancer and Tomcat configuration does what it claims
 
@@ -52,7 +52,7 @@ Options (verify):
                           (default: reported as a warning)
   --max-rejoin-time <s>   fail when a restarted node gets no new users for longer (default: a warning)
   --strict                hold your files to the limits the project's own fixtures meet
-                          (helpers/limits.ts), where no --max-… is given; without it the
+                          (helpers/checks/limits.ts), where no --max-… is given; without it the
                           measured findings are warnings (lenient: a first look at your files)
   --bail                  stop at the first failing test
   --junit <file>          where to write the run's JUnit report (default reports/junit.xml)

@@ -1,7 +1,7 @@
 // Builds every image of the lab and, where the VM backend will run, the director VM's artifacts.
-import { ensureImage } from '../helpers/images.ts'
-import { choose, probe } from '../helpers/ipvs/pick.ts'
-import { ensureVmArtifacts } from '../helpers/ipvs/vm.ts'
+import { ensureImage } from '../helpers/lab/images.ts'
+import { choose, probe } from '../helpers/lab/ipvs/pick.ts'
+import { ensureVmArtifacts } from '../helpers/lab/ipvs/vm.ts'
 import { say, seconds } from '../helpers/progress.ts'
 
 const started = performance.now()

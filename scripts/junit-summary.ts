@@ -1,6 +1,6 @@
 // Prints the plain closing line CI reads, `N passed, N failed[, N skipped]`, from a JUnit file.
 import { readFile } from 'node:fs/promises'
-import { summarizeJunit } from '../helpers/junit.ts'
+import { summarizeJunit } from '../helpers/report/junit.ts'
 
 const file = process.argv[2] ?? 'reports/junit.xml'
 const xml = await readFile(file, 'utf8').catch(() => undefined)

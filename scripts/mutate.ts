@@ -2,7 +2,7 @@
 // fixtures/mutations/ changes a configuration — the default fixtures (held to the project's own
 // limits, --strict) or a team-shaped one such as examples/blog-post (run as a team's first look
 // is, lenient, so the rule itself must catch it) — and the gate runs against it;
-// helpers/mutations.ts mutationVerdict scores the run: killed only by the expected killer,
+// helpers/cli/mutations.ts mutationVerdict scores the run: killed only by the expected killer,
 // survived when every test passed, error for anything else. For a team-shaped configuration the
 // killers' suites also run once unmutated (the baseline): a killer that fails there proves
 // nothing. A mutation the gate survives is a missing test. Logs: reports/mutations/<name>.log;
@@ -12,7 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { execa } from 'execa'
-import { type Mutation, type Scored, applyMutation, expectedKillers, killersFailingOnBaseline, loadMutations, mutationBase, mutationVerdict } from '../helpers/mutations.ts'
+import { type Mutation, type Scored, applyMutation, expectedKillers, killersFailingOnBaseline, loadMutations, mutationBase, mutationVerdict } from '../helpers/cli/mutations.ts'
 import { repoRoot } from '../helpers/settings.ts'
 
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } })

@@ -1,5 +1,5 @@
 // The webapps as .war files, copied out of the tomcat image, whose build stage packs them with
-// `jar` (helpers/images/tomcat/make-war: sorted entries, one fixed date, no manifest, so the same
+// `jar` (helpers/lab/images/tomcat/make-war: sorted entries, one fixed date, no manifest, so the same
 // sources give the same bytes):
 //   node scripts/wars.ts              examples/blog-post/ExSession.war from examples/src/blog-post-ExSession/
 //   node scripts/wars.ts --lab FILE   also the lab's own ExSession (webapp/) as FILE
@@ -9,7 +9,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { execa } from 'execa'
 import { LabError } from '../helpers/errors.ts'
-import { ensureImage } from '../helpers/images.ts'
+import { ensureImage } from '../helpers/lab/images.ts'
 import { say } from '../helpers/progress.ts'
 import { displayPath, labels, repoRoot } from '../helpers/settings.ts'
 

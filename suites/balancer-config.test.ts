@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { checkBalancerConfig } from '../helpers/balancer.ts'
-import { findLeftovers } from '../helpers/cleanup.ts'
+import { checkBalancerConfig } from '../helpers/lab/balancer.ts'
+import { findLeftovers } from '../helpers/lab/cleanup.ts'
 import { fixturesDir } from '../helpers/settings.ts'
 
 const members = { NODE01_ADDR: '127.0.0.1', NODE01_PORT: '8180', NODE02_ADDR: '127.0.0.1', NODE02_PORT: '8280' }

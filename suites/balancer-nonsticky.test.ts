@@ -1,10 +1,10 @@
 // The non-sticky variant: byrequests balancing sends each request of one user to the next node, and
 // session replication alone keeps the session whole.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
-import { sessionKey } from '../helpers/exsession.ts'
-import { expectNoStaleState } from '../helpers/replication.ts'
-import { alternates, tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { type TomcatLabOptions, preferredLayout } from '../helpers/lab/tomcat-lab.ts'
+import { sessionKey } from '../helpers/lab/exsession.ts'
+import { expectNoStaleState } from '../helpers/checks/replication.ts'
+import { alternates, tally } from '../helpers/checks/tally.ts'
 
 const layout = preferredLayout()
 

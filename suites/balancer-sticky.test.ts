@@ -1,7 +1,7 @@
 // mod_proxy_balancer with route=node01|node02 and stickysession=JSESSIONID|jsessionid: a user
 // stays on the node whose jvmRoute ends their session id.
-import { describeEachLayout, expect, test } from '../helpers/fixtures.ts'
-import { routeOf } from '../helpers/exsession.ts'
+import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+import { routeOf } from '../helpers/lab/exsession.ts'
 
 // Every layout the balancer file can run in (members on 127.0.0.1: only single-host).
 describeEachLayout('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.conf)', (topology) => {

@@ -1,8 +1,8 @@
 // LVS-DR (-g): the director forwards frames unchanged; real servers hold the VIP on their loopback
 // and answer the client directly, so the director sees requests but never replies.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { record } from '../helpers/figures.ts'
-import { alternates, tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { record } from '../helpers/report/figures.ts'
+import { alternates, tally } from '../helpers/checks/tally.ts'
 
 describe('direct routing (fixtures/ipvs/direct-routing.rules)', () => {
   test('requests alternate 5/5 and replies bypass the director (OutPkts stays 0)', async ({ lvs }) => {

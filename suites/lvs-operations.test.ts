@@ -1,9 +1,9 @@
 // Day-two operations on a live virtual service: draining, removing and adding real servers, and
 // what IPVS alone does when a real server dies (nothing: that is what health checking is for).
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { holdConnection } from '../helpers/http.ts'
-import { record } from '../helpers/figures.ts'
-import { alternates, tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { holdConnection } from '../helpers/lab/http.ts'
+import { record } from '../helpers/report/figures.ts'
+import { alternates, tally } from '../helpers/checks/tally.ts'
 
 describe('operations on real servers (fixtures/ipvs/rr.rules)', () => {
   test('weight 0 drains a node: no new connections reach it, an existing one still finishes', async ({ lvs }) => {

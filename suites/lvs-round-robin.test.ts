@@ -1,6 +1,6 @@
 // The original post's setup: `ipvsadm -A -t VIP:80 -s rr`, two Apache real servers added with -m.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { alternates, tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { alternates, tally } from '../helpers/checks/tally.ts'
 
 describe('round robin through the VIP (fixtures/ipvs/rr.rules)', () => {
   test('10 requests from the host alternate strictly between node 1 and node 2, 5/5', async ({ lvs }) => {

@@ -1,7 +1,7 @@
 // Schedulers other than rr, each with the distribution it promises.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { holdConnection } from '../helpers/http.ts'
-import { tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { holdConnection } from '../helpers/lab/http.ts'
+import { tally } from '../helpers/checks/tally.ts'
 
 describe('other schedulers', () => {
   test('weighted round robin 3:1 gives 9/3 over 12 requests (fixtures/ipvs/wrr.rules)', async ({ lvs }) => {

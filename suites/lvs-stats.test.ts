@@ -1,7 +1,7 @@
 // `ipvsadm -L -n --stats` must agree with the traffic sent: the kernel's own counters as evidence.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { record } from '../helpers/figures.ts'
-import { tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { record } from '../helpers/report/figures.ts'
+import { tally } from '../helpers/checks/tally.ts'
 
 const N = 10
 

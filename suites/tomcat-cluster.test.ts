@@ -1,8 +1,8 @@
 // The Tomcat nodes find each other (the post's McastService 228.0.0.4:45564) and form the
 // replication cluster its server.xml describes, and a write reaches the other node.
-import { describeEachLayout, expect, test } from '../helpers/fixtures.ts'
-import { record } from '../helpers/figures.ts'
-import { describeWindow, replicationWindow } from '../helpers/replication.ts'
+import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+import { record } from '../helpers/report/figures.ts'
+import { describeWindow, replicationWindow } from '../helpers/checks/replication.ts'
 
 describeEachLayout('cluster formation, %s layout (fixtures/tomcat/server.xml)', (topology) => {
   const config = { topology }

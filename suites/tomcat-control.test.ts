@@ -1,10 +1,10 @@
 // The control: with a server.xml that cannot replicate (no <Cluster>), the very helpers the
 // failover suites judge with must fail the same failover. Proof that those verdicts can fail —
 // the failover suites pass because replication works, not because the judge is lenient.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { failOver, letSettle, userWithSession } from '../helpers/failover.ts'
-import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
-import { expectSessionsSurvived } from '../helpers/replication.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { failOver, letSettle, userWithSession } from '../helpers/checks/failover.ts'
+import { type TomcatLabOptions, preferredLayout } from '../helpers/lab/tomcat-lab.ts'
+import { expectSessionsSurvived } from '../helpers/checks/replication.ts'
 
 describe('control: no replication (fixtures/tomcat/server-no-cluster.xml)', () => {
   const config: TomcatLabOptions = { topology: preferredLayout(), serverXml: 'tomcat/server-no-cluster.xml' }

@@ -1,12 +1,12 @@
 // The post's claim: stop the node a user is stuck to, and the same session — id with its route
 // suffix rewritten by JvmRouteBinderValve, creation time, attributes — is served by the survivor.
-import { describeEachLayout, expect, test } from '../helpers/fixtures.ts'
-import { failoverAdvice, rejoinAdvice } from '../helpers/advice.ts'
-import { record } from '../helpers/figures.ts'
-import { failOver, letSettle, userWithSession, writeNow } from '../helpers/failover.ts'
-import { describeWindow, expectSessionsSurvived } from '../helpers/replication.ts'
-import { gateLimit } from '../helpers/limits.ts'
-import { DISRUPTIONS, type TomcatLabOptions } from '../helpers/labs/tomcat.ts'
+import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+import { failoverAdvice, rejoinAdvice } from '../helpers/checks/advice.ts'
+import { record } from '../helpers/report/figures.ts'
+import { failOver, letSettle, userWithSession, writeNow } from '../helpers/checks/failover.ts'
+import { describeWindow, expectSessionsSurvived } from '../helpers/checks/replication.ts'
+import { gateLimit } from '../helpers/checks/limits.ts'
+import { DISRUPTIONS, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { until } from '../helpers/wait.ts'
 
 /** `node01 ×3, node02, node01 ×70`: who served a series of requests, in order, compactly. */

@@ -2,10 +2,10 @@
 // killed. Every user must get their own session back, whole, within a bound; only requests in
 // flight while the node went down may fail, none sent once it is gone; no session may be lost or
 // mixed up.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { record } from '../helpers/figures.ts'
-import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
-import { loadDuringFailover } from '../helpers/load.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { record } from '../helpers/report/figures.ts'
+import { type TomcatLabOptions, preferredLayout } from '../helpers/lab/tomcat-lab.ts'
+import { loadDuringFailover } from '../helpers/checks/load.ts'
 
 const layout = preferredLayout()
 /** A user's whole wait for their session after the kill: the survivor may wait ~5 s for the dead peer, under synchronous replication. */

@@ -1,12 +1,12 @@
 // Replication at a (small) scale: 200 users, each with an attribute of their own; the node holding
-// most of them stops; judged user by user by the failover rule (helpers/replication.ts): no
+// most of them stops; judged user by user by the failover rule (helpers/checks/replication.ts): no
 // session lost, no settled attribute missing, nobody sees another user's data.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import { type TomcatLabOptions, preferredLayout } from '../helpers/labs/tomcat.ts'
-import { record } from '../helpers/figures.ts'
-import { type StagedUser, failOver } from '../helpers/failover.ts'
-import { describeWindow, expectSessionsSurvived } from '../helpers/replication.ts'
-import { tally } from '../helpers/tally.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { type TomcatLabOptions, preferredLayout } from '../helpers/lab/tomcat-lab.ts'
+import { record } from '../helpers/report/figures.ts'
+import { type StagedUser, failOver } from '../helpers/checks/failover.ts'
+import { describeWindow, expectSessionsSurvived } from '../helpers/checks/replication.ts'
+import { tally } from '../helpers/checks/tally.ts'
 
 const USERS = 200
 

@@ -4,11 +4,11 @@
 // creation time — but its asynchronous replication (channelSendOptions="8") loses settled writes:
 // measured, 11 of 51 attributes written in a session's first request never reached the peer.
 // This suite holds both as the project's claim about that file.
-import { describe, expect, test } from '../helpers/fixtures.ts'
-import type { TomcatLabOptions } from '../helpers/labs/tomcat.ts'
-import { record } from '../helpers/figures.ts'
-import { failOver, letSettle, userWithSession } from '../helpers/failover.ts'
-import { describeWindow, expectSessionsSurvived } from '../helpers/replication.ts'
+import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import type { TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
+import { record } from '../helpers/report/figures.ts'
+import { failOver, letSettle, userWithSession } from '../helpers/checks/failover.ts'
+import { describeWindow, expectSessionsSurvived } from '../helpers/checks/replication.ts'
 
 const USERS = 100
 

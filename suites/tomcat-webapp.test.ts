@@ -1,15 +1,15 @@
 // The team's own webapp (LAB_WAR; without one, the lab's ExSession read as if it were foreign)
 // behind the configuration under test: the balancer keeps a user on the node their session cookie
 // names, and the session outlives that node. The probe sees only the JSESSIONID cookie
-// (helpers/webapp.ts); that the attributes inside replicate, the lab's ExSession deployed beside
+// (helpers/lab/webapp.ts); that the attributes inside replicate, the lab's ExSession deployed beside
 // the webapp shows (tomcat-failover, tomcat-many-users).
 import path from 'node:path'
-import { describeEachLayout, expect, test } from '../helpers/fixtures.ts'
-import { record } from '../helpers/figures.ts'
-import { DISRUPTIONS, type TomcatLab, type TomcatLabOptions } from '../helpers/labs/tomcat.ts'
+import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+import { record } from '../helpers/report/figures.ts'
+import { DISRUPTIONS, type TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { labWar } from '../helpers/settings.ts'
 import { until } from '../helpers/wait.ts'
-import { type WebappPage, WebappUser, webappPagePath } from '../helpers/webapp.ts'
+import { type WebappPage, WebappUser, webappPagePath } from '../helpers/lab/webapp.ts'
 
 const war = labWar()
 const app = war ? path.basename(war) : 'ExSession (no LAB_WAR: the lab\'s own, read as a foreign app)'

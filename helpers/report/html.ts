@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Counters, ServiceFigures } from '../ipvs/table.ts'
+import type { Counters, ServiceFigures } from '../lab/ipvs/table.ts'
 import {
   type FailoverView, type ReportData, type SessionView, attributesText, backends, counts, distributionNodes,
   distributions, duration, failovers, gapTable, measureValue, ofKind, seconds, shortFile, stats, suites, timelines,
@@ -201,7 +201,7 @@ ${chartBox('chart-distribution', 48 + charts.distribution.series.length * 26, 'r
 
 function timelineSection(data: ReportData, charts: ChartData): string {
   if (!charts.timelines.length) {
-    return card('Failover timeline', empty('No load timeline in this run. A load test that records <code>{ kind: \'load-timeline\', topology, how, events, disruptionAt }</code> (helpers/figures.ts) is drawn here: each request a point (time, latency, serving node, failures in red) with the stop/kill instant marked.'), ' id="timeline"')
+    return card('Failover timeline', empty('No load timeline in this run. A load test that records <code>{ kind: \'load-timeline\', topology, how, events, disruptionAt }</code> (helpers/report/figures.ts) is drawn here: each request a point (time, latency, serving node, failures in red) with the stop/kill instant marked.'), ' id="timeline"')
   }
   const views = timelines(data)
   return card('Failover timeline', charts.timelines.map((t, i) => {

@@ -1,10 +1,10 @@
 /**
  * What the reports of a run are made of, and the views a reviewer reads, derived from it by pure
  * functions: test results (from vitest's reporter API or from a JUnit file) and the figures the
- * tests recorded in reports/figures.jsonl (helpers/figures.ts).
+ * tests recorded in reports/figures.jsonl (helpers/report/figures.ts).
  */
-import type { Figure } from '../figures.ts'
-import { type Counters, parseStats, type ServiceFigures } from '../ipvs/table.ts'
+import type { Figure } from './figures.ts'
+import { type Counters, parseStats, type ServiceFigures } from '../lab/ipvs/table.ts'
 
 /** One line of figures.jsonl. */
 export type FigureRecord = Figure & { at: string; test: string | null }
@@ -210,7 +210,7 @@ export function stats(data: ReportData): StatsView[] {
   })
 }
 
-/** What a report shows of an ExSession page (helpers/exsession.ts SessionPage), read defensively. */
+/** What a report shows of an ExSession page (helpers/lab/exsession.ts SessionPage), read defensively. */
 export interface SessionView { sessionId?: string; node?: string; creationTime?: number; requestCount?: number; isNew?: boolean; attributes: Record<string, string> }
 
 export function session(page: unknown): SessionView | undefined {

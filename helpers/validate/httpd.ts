@@ -1,7 +1,7 @@
 /**
  * A mod_proxy_balancer configuration as users write it: `<Proxy balancer://NAME>` blocks with
  * their BalancerMember lines, `ProxyPass PATH balancer://NAME/… stickysession=…`, `${VAR}`
- * references. httpd's own `-t` stays the authority on syntax (helpers/balancer.ts runs it in a
+ * references. httpd's own `-t` stays the authority on syntax (helpers/lab/balancer.ts runs it in a
  * container); this reader exists for what `-t` cannot know: whether the routes match the Tomcats'
  * jvmRoutes, and what a user loses with the timeouts, the cookie name or the member addresses.
  */

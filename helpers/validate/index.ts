@@ -55,7 +55,7 @@ export interface Validation {
 export const LAB_NODES = ['node01', 'node02']
 export const LAB_HOSTS = ['VIP', 'node1', 'node2', 'node3']
 
-/** The system properties the lab's Tomcat image sets (helpers/images/tomcat/tomcat-foreground), multi-host ports. */
+/** The system properties the lab's Tomcat image sets (helpers/lab/images/tomcat/tomcat-foreground), multi-host ports. */
 export function labProperties(node: string): Properties {
   return { jvmRoute: node, 'http.port': '8080', 'shutdown.port': '8005', 'catalina.home': '/opt/tomcat', 'catalina.base': '/opt/tomcat' }
 }

@@ -1,10 +1,10 @@
 /**
- * An ipvsadm-save rules file beyond its syntax (helpers/ipvs/rules.ts parses it): names the lab can
+ * An ipvsadm-save rules file beyond its syntax (helpers/lab/ipvs/rules.ts parses it): names the lab can
  * resolve, real servers added to services that exist, and what a user loses with a rule that is
  * valid but starves a node (weight 0) or serves nothing (a service without real servers).
  */
 import type { LabError } from '../errors.ts'
-import { type RuleCommand, parseRules, serviceId } from '../ipvs/rules.ts'
+import { type RuleCommand, parseRules, serviceId } from '../lab/ipvs/rules.ts'
 import { type Finding, type Report, finding, labError } from './findings.ts'
 
 export interface RulesCheckOptions {

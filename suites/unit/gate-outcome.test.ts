@@ -1,9 +1,9 @@
-// The gate's exit code from a vitest run (helpers/gate/verify.ts outcome): 1 for a test that
+// The gate's exit code from a vitest run (helpers/cli/verify.ts outcome): 1 for a test that
 // failed, 3 when a lab could not be set up — a LabSetupError, which step() makes of any failure
 // while setting up — since such a run is no verdict on the configuration.
 import { describe, expect, test } from 'vitest'
 import { LabError, LabSetupError, asSetupError } from '../../helpers/errors.ts'
-import { outcome, report } from '../../helpers/gate/verify.ts'
+import { outcome, report } from '../../helpers/cli/verify.ts'
 import { step } from '../../helpers/progress.ts'
 
 const esc = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
@@ -63,9 +63,9 @@ describe('a failure while setting up the lab is a LabSetupError', () => {
   })
 
   test('it is a LabError (the CLI prints it and exits 3); one already made is kept as it is, so nested steps do not repeat titles', () => {
-    const inner = asSetupError('image lb-e2e/tomcat:latest', new LabError('docker build of helpers/images/tomcat/Dockerfile failed'))
+    const inner = asSetupError('image lb-e2e/tomcat:latest', new LabError('docker build of helpers/lab/images/tomcat/Dockerfile failed'))
     expect(inner).toBeInstanceOf(LabError)
-    expect(inner.message).toBe('image lb-e2e/tomcat:latest: docker build of helpers/images/tomcat/Dockerfile failed')
+    expect(inner.message).toBe('image lb-e2e/tomcat:latest: docker build of helpers/lab/images/tomcat/Dockerfile failed')
     expect(asSetupError('Tomcat lab', inner)).toBe(inner)
     expect(asSetupError('LVS lab', 'a string').message).toBe('LVS lab: a string')
   })

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import { checkInput } from '../../helpers/gate/input.ts'
+import { checkInput } from '../../helpers/cli/input.ts'
 import { type Intake, describeIntake, intake, removeIntake } from '../../helpers/intake/intake.ts'
 
 interface Verdict { shape: string; verdict: 'passes' | 'fails' | 'refused'; message?: string; mapping?: string[]; unused?: string[]; args?: string[] }

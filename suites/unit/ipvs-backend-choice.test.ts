@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { choose, type Probe } from '../../helpers/ipvs/pick.ts'
+import { choose, type Probe } from '../../helpers/lab/ipvs/pick.ts'
 
 const bare: Probe = { kernel: '6.18.44', ipvs: false, ipvsadm: false, qemu: false }
 

@@ -11,9 +11,9 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { setUpHostDirector } from '../../helpers/ipvs/host.ts'
-import { connectDirector } from '../../helpers/ipvs/pick.ts'
-import { parseRules, resolveRules } from '../../helpers/ipvs/rules.ts'
+import { setUpHostDirector } from '../../helpers/lab/ipvs/host.ts'
+import { connectDirector } from '../../helpers/lab/ipvs/pick.ts'
+import { parseRules, resolveRules } from '../../helpers/lab/ipvs/rules.ts'
 import { fixturesDir, repoRoot } from '../../helpers/settings.ts'
 import { until } from '../../helpers/wait.ts'
 import type { DriverConfig } from './fixtures/fake-ipvs/driver.ts'
@@ -150,7 +150,7 @@ describe('host backend: it refuses to touch what it did not create', () => {
   test.each([[['-C']], [['--clear']], [['-R'], '-A -t 10.77.0.200:81 -s rr\n-C\n']] as const)(
     'the host runner never passes %j to ipvsadm', async (args, input?: string) => {
       const sb = await inProcess(HOST)
-      const { localRunner } = await import('../../helpers/ipvs/host.ts')
+      const { localRunner } = await import('../../helpers/lab/ipvs/host.ts')
       await expect(localRunner.run(['ipvsadm', ...args], input)).rejects.toThrow('would clear every virtual service')
       expect(await log(sb)).toEqual([])
       expect(await state(sb)).toEqual(sb.initial)

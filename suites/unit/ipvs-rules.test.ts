@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { formatRules, parseRules, resolveRules } from '../../helpers/ipvs/rules.ts'
+import { formatRules, parseRules, resolveRules } from '../../helpers/lab/ipvs/rules.ts'
 
 const ORIGINAL = `# the original post's setup
 -A -t VIP:80 -s rr

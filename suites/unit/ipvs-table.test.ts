@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { parseRates, parseStats, parseTable } from '../../helpers/ipvs/table.ts'
+import { parseRates, parseStats, parseTable } from '../../helpers/lab/ipvs/table.ts'
 
 // Captured from the original post (ipvsadm 1.31 prints the same layout).
 const TABLE = `IP Virtual Server version 1.2.1 (size=4096)

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { summarizeJunit } from '../../helpers/junit.ts'
+import { summarizeJunit } from '../../helpers/report/junit.ts'
 
 test('passed, failed (failure or error) and skipped testcases are counted', () => {
   const xml = `<?xml version="1.0"?><testsuites tests="5"><testsuite name="a">

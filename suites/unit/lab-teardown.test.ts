@@ -4,14 +4,14 @@
 // Against a fake Docker: containers and the network are sets, readiness fails on demand.
 import { GenericContainer } from 'testcontainers'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { BalancerContainer } from '../../helpers/balancer.ts'
-import { startedOrRemoved } from '../../helpers/containers.ts'
-import { startDirectorContainer } from '../../helpers/ipvs/container.ts'
-import { startLvsLab } from '../../helpers/labs/lvs.ts'
-import { TomcatLab, TomcatLabPool } from '../../helpers/labs/tomcat.ts'
-import { RealServerContainer } from '../../helpers/realserver.ts'
+import { BalancerContainer } from '../../helpers/lab/balancer.ts'
+import { startedOrRemoved } from '../../helpers/lab/containers.ts'
+import { startDirectorContainer } from '../../helpers/lab/ipvs/container.ts'
+import { startLvsLab } from '../../helpers/lab/lvs-lab.ts'
+import { TomcatLab, TomcatLabPool } from '../../helpers/lab/tomcat-lab.ts'
+import { RealServerContainer } from '../../helpers/lab/realserver.ts'
 import { fixturePath } from '../../helpers/settings.ts'
-import { TomcatNodeContainer } from '../../helpers/tomcat.ts'
+import { TomcatNodeContainer } from '../../helpers/lab/tomcat-node.ts'
 
 /** The fake Docker: running containers by short name (tc1-node01, node2, client …), what must fail. */
 const docker = vi.hoisted(() => ({
@@ -32,8 +32,8 @@ const removeContainer = async (name: string) => {
   docker.running.delete(name)
 }
 
-vi.mock('../../helpers/containers.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../helpers/containers.ts')>()
+vi.mock('../../helpers/lab/containers.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../helpers/lab/containers.ts')>()
   return {
     ...real,
     runCheck: async () => ({ exitCode: 0, output: '' }),
@@ -60,12 +60,12 @@ vi.mock('../../helpers/wait.ts', async (importOriginal) => ({
     return undefined
   },
 }))
-vi.mock('../../helpers/images.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../helpers/images.ts')>()),
+vi.mock('../../helpers/lab/images.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../helpers/lab/images.ts')>()),
   ensureImage: async () => 'fake',
 }))
-vi.mock('../../helpers/network.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../helpers/network.ts')>()),
+vi.mock('../../helpers/lab/network.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../helpers/lab/network.ts')>()),
   createLabNetwork: async (purpose: string) => ({
     name: `lb-e2e-fake-${purpose}`, id: 'net', bridge: 'lb-e2e-fake', subnet: '172.29.9.0', prefixLength: 24, gateway: '172.29.9.1',
     address: (n: number) => `172.29.9.${n}`,
@@ -76,8 +76,8 @@ vi.mock('../../helpers/network.ts', async (importOriginal) => ({
     },
   }),
 }))
-vi.mock('../../helpers/ipvs/pick.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../helpers/ipvs/pick.ts')>()),
+vi.mock('../../helpers/lab/ipvs/pick.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../helpers/lab/ipvs/pick.ts')>()),
   startDirector: async () => ({
     info: { backend: 'vm', reason: 'fake' },
     stop: async () => { if (docker.directorStopFails) throw new Error('the director VM did not stop') },

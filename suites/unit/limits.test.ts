@@ -1,7 +1,7 @@
-// The limits in one place (helpers/limits.ts): the project's own run is strict, a team's files
+// The limits in one place (helpers/checks/limits.ts): the project's own run is strict, a team's files
 // lenient unless --strict or a --max-… is given.
 import { describe, expect, test } from 'vitest'
-import { OWN_LIMITS, describeLimits, gateLimit, limitsMode } from '../../helpers/limits.ts'
+import { OWN_LIMITS, describeLimits, gateLimit, limitsMode } from '../../helpers/checks/limits.ts'
 
 describe('limits', () => {
   test("the project's own fixtures (no LAB_FIXTURES): strict, the limits they are known to meet", () => {

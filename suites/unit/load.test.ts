@@ -1,8 +1,8 @@
 // The load helper against a fake lab: every user ends with an outcome, so users who never get
 // their session back, or lose it, are counted — not dropped because only successes were looked at.
 import { describe, expect, test } from 'vitest'
-import type { SessionPage } from '../../helpers/exsession.ts'
-import { loadDuringFailover } from '../../helpers/load.ts'
+import type { SessionPage } from '../../helpers/lab/exsession.ts'
+import { loadDuringFailover } from '../../helpers/checks/load.ts'
 
 /** Two nodes; after the victim goes down its users get errors, or (`survivorLoses`) a new session from the peer. */
 function fakeLab(behaviour: 'recovers' | 'stranded' | 'survivorLoses') {

@@ -1,9 +1,9 @@
-// Scoring a gate run against a mutation (helpers/mutations.ts mutationVerdict), on JUnit reports as
+// Scoring a gate run against a mutation (helpers/cli/mutations.ts mutationVerdict), on JUnit reports as
 // vitest 5's junit reporter writes them: killed only by the expected killer failing on an assertion
 // (or the expected refusal), survived when every test passed, error for everything else.
 import { describe, expect, test } from 'vitest'
-import { report } from '../../helpers/gate/verify.ts'
-import { type GateRun, type Mutation, mutationVerdict, refusalsIn } from '../../helpers/mutations.ts'
+import { report } from '../../helpers/cli/verify.ts'
+import { type GateRun, type Mutation, mutationVerdict, refusalsIn } from '../../helpers/cli/mutations.ts'
 import { resultsFromJunit } from '../../helpers/report/model.ts'
 
 const FAILOVER = 'suites/tomcat-failover.test.ts'

@@ -2,8 +2,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { type Mutation, applyMutation, expectedKillers, fixtureSource, loadMutations, mutationBase } from '../../helpers/mutations.ts'
-import { checkInput } from '../../helpers/gate/input.ts'
+import { type Mutation, applyMutation, expectedKillers, fixtureSource, loadMutations, mutationBase } from '../../helpers/cli/mutations.ts'
+import { checkInput } from '../../helpers/cli/input.ts'
 import { formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
 
 const catalogue = loadMutations()
@@ -87,7 +87,7 @@ describe('the mutation catalogue (fixtures/mutations)', () => {
   })
 })
 
-/** The describe and test titles of a suite as patterns (describeEachLayout: helpers/fixtures.ts): `%s`, `$name` and `${…}` stand for the values .each/.for put there. */
+/** The describe and test titles of a suite as patterns (describeEachLayout: helpers/lab/fixtures.ts): `%s`, `$name` and `${…}` stand for the values .each/.for put there. */
 function titlePatterns(source: string): RegExp[] {
   const titles = source.matchAll(/\b(?:describe|describeEachLayout|test|it)(?:\.(?:each|for)\((?:[^()]|\([^()]*\))*\))?\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)
   return [...titles].map((m) => {

@@ -1,10 +1,10 @@
-// The failover rule (helpers/replication.ts) and the cluster wait (untilClustered) on made-up
+// The failover rule (helpers/checks/replication.ts) and the cluster wait (untilClustered) on made-up
 // pages and views: each verdict shown failing on the case it exists for.
 import { describe, expect, test } from 'vitest'
-import type { SessionPage } from '../../helpers/exsession.ts'
-import { untilClustered, type NodePlan } from '../../helpers/labs/tomcat.ts'
-import { type FailoverCase, expectNoStaleState, expectSessionsSurvived, judgeFailover, sessionLost, windowFromLags } from '../../helpers/replication.ts'
-import type { ClusterView } from '../../helpers/tomcat.ts'
+import type { SessionPage } from '../../helpers/lab/exsession.ts'
+import { untilClustered, type NodePlan } from '../../helpers/lab/tomcat-lab.ts'
+import { type FailoverCase, expectNoStaleState, expectSessionsSurvived, judgeFailover, sessionLost, windowFromLags } from '../../helpers/checks/replication.ts'
+import type { ClusterView } from '../../helpers/lab/tomcat-node.ts'
 
 const WINDOW = windowFromLags([8, 12, 30], 0, 3000) // 2 × 30 ms → the 250 ms floor
 const T = 100_000 // the disruption, in performance.now() ms

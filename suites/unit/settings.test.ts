@@ -5,7 +5,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { execa } from 'execa'
 import { afterEach, describe, expect, inject, test } from 'vitest'
-import { upFile } from '../../helpers/gate/up.ts'
+import { upFile } from '../../helpers/cli/up.ts'
 import { LABEL, cacheDir, labels, ownerPid, repoRoot, runId } from '../../helpers/settings.ts'
 
 const saved = { ...process.env }

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { execaSync } from 'execa'
 import { describe, expect, test } from 'vitest'
 import { readHttpdConfig } from '../../helpers/validate/httpd.ts'
-import { contextDescriptorDir, exSessionPathBeside, exSessionProxyConf, warContextPath, webappPagePath } from '../../helpers/webapp.ts'
+import { contextDescriptorDir, exSessionPathBeside, exSessionProxyConf, warContextPath, webappPagePath } from '../../helpers/lab/webapp.ts'
 
 const POST = `<Proxy balancer://mycluster>
     BalancerMember http://127.0.0.1:8180  route=node01

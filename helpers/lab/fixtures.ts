@@ -1,0 +1,41 @@
+/**
+ * Labs as vitest fixtures: a suite asks for what it needs by name (`async ({ lvs }) => …`) and
+ * never wires containers itself. The same code that creates a lab tears it down.
+ */
+import { describe, inject, test as base } from 'vitest'
+import { LvsLab } from './lvs-lab.ts'
+import { type Topology, TomcatLabPool, layoutChoices } from './tomcat-lab.ts'
+
+export const test = base
+  // One attachment per test file to the LVS lab started by the project's globalSetup.
+  .extend('lvsLab', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const lab = await LvsLab.attach(inject('lvs'))
+    onCleanup(() => lab.detach())
+    return lab
+  })
+  // Each test leaves the lab as it found it: its services removed, stopped nodes started again.
+  .extend('lvs', async ({ lvsLab }, { onCleanup }) => {
+    onCleanup(() => lvsLab.reset())
+    return lvsLab
+  })
+  // Tomcat labs, shared by all files of the worker (the tomcat project runs without isolation):
+  // `await tomcatLabs.get({ topology })` hands out a healthy lab of that configuration.
+  .extend('tomcatLabs', { scope: 'worker' }, async ({}, { onCleanup }) => {
+    const pool = new TomcatLabPool()
+    onCleanup(() => pool.stopAll())
+    return pool
+  })
+
+/**
+ * One describe block per layout (`title` with %s for it). A layout the configuration under test
+ * cannot run in is there too, skipped, its reason in its name: JUnit, the summary and the closing
+ * line count its tests as skipped instead of never hearing of them.
+ */
+export function describeEachLayout(title: string, body: (topology: Topology) => void): void {
+  for (const { topology, skip } of layoutChoices()) {
+    const name = title.replace('%s', topology)
+    describe.skipIf(skip !== undefined)(skip ? `${name} (skipped: ${skip})` : name, () => body(topology))
+  }
+}
+
+export { describe, expect } from 'vitest'

@@ -1,0 +1,117 @@
+/**
+ * The lab's images, built locally (no registry is reachable): a Debian base from debootstrap unless
+ * LAB_BASE_IMAGE names one, and the lab's images on top of it from helpers/lab/images/<name>/Dockerfile.
+ * Docker's layer cache makes a warm build a no-op of about a second per image.
+ *
+ * Builds use the docker CLI rather than testcontainers' builder, which drops the build log and
+ * reports every failure as "Failed to build image".
+ */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { execa } from 'execa'
+import { LabError, tail } from '../errors.ts'
+import { detail, step } from '../progress.ts'
+import { baseImage, repoRoot } from '../settings.ts'
+
+export type ImageName = 'apache' | 'tomcat' | 'director' | 'director-vm'
+
+const targets: Record<ImageName, { dockerfile: string; target?: string }> = {
+  apache: { dockerfile: 'helpers/lab/images/apache/Dockerfile' },
+  tomcat: { dockerfile: 'helpers/lab/images/tomcat/Dockerfile' },
+  director: { dockerfile: 'helpers/lab/images/director/Dockerfile', target: 'director' },
+  'director-vm': { dockerfile: 'helpers/lab/images/director/Dockerfile', target: 'vm' },
+}
+
+export function imageTag(name: ImageName): string {
+  return `lb-e2e/${name}:latest`
+}
+
+const built = new Map<ImageName, Promise<string>>()
+
+/** Builds (or confirms from cache) one image of the lab, once per process. Returns its tag. */
+export function ensureImage(name: ImageName): Promise<string> {
+  let pending = built.get(name)
+  if (!pending) {
+    pending = buildImage(name)
+    built.set(name, pending)
+  }
+  return pending
+}
+
+/**
+ * `docker build` of one image, one progress line per step on a terminal; a failure shows the end of
+ * the build log. `noCache` and another `tag` serve the benchmark's cold builds.
+ */
+export async function buildImage(name: ImageName, options: { tag?: string; noCache?: boolean } = {}): Promise<string> {
+  const { dockerfile, target } = targets[name]
+  const tag = options.tag ?? imageTag(name)
+  await ensureBaseImage()
+  return step(`image ${tag}${options.noCache ? ' (no cache)' : ''}`, async () => {
+    const args = ['build', '--force-rm', '--build-arg', `BASE=${baseImage()}`, '-t', tag, '-f', dockerfile]
+    if (target) args.push('--target', target)
+    if (options.noCache) args.push('--no-cache')
+    const build = execa('docker', [...args, '.'], {
+      cwd: repoRoot, all: true, reject: false, env: { DOCKER_BUILDKIT: '0' },
+    })
+    build.all?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.startsWith('Step ')) detail(line.slice(0, 110))
+    })
+    const result = await build
+    if (result.exitCode !== 0) {
+      throw new LabError(`docker build of ${dockerfile}${target ? ` (target ${target})` : ''} failed:\n${tail(result.all ?? '')}`)
+    }
+    return tag
+  })
+}
+
+let baseReady: Promise<void> | undefined
+
+/** The base image: LAB_BASE_IMAGE must exist locally (never pulled); the default is made here. */
+function ensureBaseImage(): Promise<void> {
+  baseReady ??= (async () => {
+    const base = baseImage()
+    if (await imageExists(base)) return
+    if (process.env.LAB_BASE_IMAGE) {
+      throw new LabError(`LAB_BASE_IMAGE=${base} is not a local image: load or pull it before the run (the lab never pulls)`)
+    }
+    await step(`base image ${base} (debootstrap, about a minute)`, () => debootstrapImage(base))
+  })()
+  return baseReady
+}
+
+export async function imageExists(ref: string): Promise<boolean> {
+  const { exitCode } = await execa('docker', ['image', 'inspect', ref], { reject: false })
+  return exitCode === 0
+}
+
+export async function imageId(ref: string): Promise<string> {
+  const { stdout } = await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', ref])
+  return stdout.trim().replace(/^sha256:/, '')
+}
+
+async function debootstrapImage(tag: string): Promise<void> {
+  const mirror = await debianMirror()
+  const root = await mkdtemp(path.join(os.tmpdir(), 'lb-e2e-rootfs-'))
+  try {
+    const boot = await execa('debootstrap', ['--variant=minbase', 'bookworm', root, mirror], { all: true, reject: false })
+    if (boot.exitCode !== 0) throw new LabError(`debootstrap bookworm from ${mirror} failed:\n${tail(boot.all ?? '')}`)
+    await execa('sh', ['-c', `tar -C "$1" -c . | docker import -c 'CMD ["/bin/bash"]' - "$2"`, 'sh', root, tag])
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+/** The Debian mirror this host already uses (apt's deb822 or one-line sources), never a hard-coded one. */
+export async function debianMirror(): Promise<string> {
+  const dirs = ['/etc/apt/sources.list.d', '/etc/apt']
+  for (const dir of dirs) {
+    const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.sources') || f === 'sources.list' || f.endsWith('.list'))
+    for (const file of files) {
+      const text = await readFile(path.join(dir, file), 'utf8')
+      const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text)?.[1]
+      if (uri && !uri.includes('security')) return uri
+    }
+  }
+  throw new LabError('no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list: set one up for apt first')
+}
