@@ -1,14 +1,19 @@
 import { defineConfig } from 'vitest/config'
+import { type Plan, loadPlan } from './helpers/intake/plan.ts'
 import { runId } from './helpers/settings.ts'
 
 // One run id for the whole run, minted here in vitest's main process before any worker starts:
 // every worker inherits LB_E2E_RUN, so the Ctrl-C sweep (helpers/lab/cleanup.ts) finds all the run's labs.
 const run = runId()
+// The configuration under test read once (LAB_FIXTURES over fixtures/, LAB_WAR, the limits): the
+// workers inject it and never re-read the files or the environment.
+const plan = loadPlan()
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The run id of vitest's main process (suites/unit/settings.test.ts checks workers see it). */
     run: string
+    plan: Plan
   }
 }
 
@@ -22,8 +27,8 @@ export default defineConfig({
     hookTimeout: 10 * 60_000,
     testTimeout: 3 * 60_000,
     teardownTimeout: 2 * 60_000,
-    provide: { run },
-    // LAB_JUNIT_FILE: the gate (lb-e2e verify) reads a report of its own.
+    provide: { run, plan },
+    // LAB_JUNIT_FILE: where the gate (lb-e2e verify --junit) wants the report; its verdict comes from vitest's API, not this file.
     reporters: ['default', ['junit', { outputFile: process.env.LAB_JUNIT_FILE || 'reports/junit.xml' }], './helpers/report/reporter.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['suites/unit/**/*.test.ts'] } },

@@ -10,7 +10,7 @@ import { type Intake, describeIntake, intake, removeIntake } from '../helpers/in
 import { repoRoot } from '../helpers/settings.ts'
 import { type Area, AREAS, refuse, report, verify } from '../helpers/cli/verify.ts'
 import { down, ipvsadm, up } from '../helpers/cli/up.ts'
-import { TOPOLOGIES, type Topology } from '../helpers/lab/tomcat-lab.ts'
+import { TOPOLOGIES, type Topology } from '../helpers/intake/plan.ts'
 
 const HELP = `lb-e2e — proves by measurement that a load-balancer and Tomcat configuration does what it claims
 
@@ -33,14 +33,21 @@ Options (verify, up):
                           files …). What your files leave out stays the lab's (fixtures/). Files
                           named as in fixtures/ keep that role:
 ${LAYOUT.map((l) => `                            ${l.what}`).join('\n')}
+                          Two to four Tomcat nodes, as many as the files describe (a server.xml
+                          a node, or a shared one on as many nodes as the balancer has members);
+                          with only Tomcat files the lab's own balancer fronts them all.
                           Members on hosts the lab does not have (http://tomcat-node-1:8080,
-                          http://10.0.0.64:8080) are mapped onto its nodes, by route= or by order:
-                          no packet goes to your addresses. Ports, jvmRoutes and routes are read
-                          from the files. Where the content cannot tell (two sticky balancers,
-                          three server.xml), name the files in <dir>/lb-e2e.json
+                          ajp://10.0.0.64:8009) are mapped onto its nodes, by route= or by order:
+                          no packet goes to your addresses. Ports, connectors (HTTP, AJP and its
+                          secret), jvmRoutes (a \${jvmRoute} takes its member's route=), routes and
+                          how the balancer sticks (the session id's route suffix, or a ROUTEID
+                          cookie of its own) are read from the files into one plan, printed and
+                          saved as reports/plan.json. Where the content cannot tell (two sticky
+                          balancers, three server.xml for two members), name the files in <dir>/lb-e2e.json
                           ({ "httpd": [...], "serverXml": [...], "war": "..." }) or with:
   --httpd <file>          the httpd file holding the balancer (repeatable)
-  --server-xml <file>     one server.xml for every node, or one per node in node order (repeat)
+  --server-xml <file>     one server.xml for every node, or one per node in node order (repeat,
+                          two to four times)
   --war <file.war>        your webapp (also LAB_WAR), deployed at /<name> beside the lab's ExSession;
                           its sessions are probed through its session cookie
 
@@ -145,6 +152,12 @@ async function main(argv: string[]): Promise<number> {
         ...(values.junit ? { junit: path.resolve(values.junit) } : {}),
       })
       process.stdout.write(`\n${report(result)}\n`)
+      // vitest ran in this process: should anything of the run (a lab client's connection) keep it
+      // alive after vitest closed, end it as vitest's CLI would, the 'exit' cleanups included.
+      setTimeout(() => {
+        process.stderr.write('lb-e2e: something of the vitest run still holds the process open after it closed; exiting\n')
+        process.exit()
+      }, 10_000).unref()
       return result.exitCode
     }
     case 'up': {

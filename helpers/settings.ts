@@ -97,15 +97,21 @@ export function serverXmlPath(node: string, relative: string): string {
 export const ORIGINS_FILE = '.lb-e2e-origins.json'
 
 type Origins = Record<string, { file: string; lines?: { file: string; line?: number }[] }>
-const originsCache = new Map<string, { dir: string; origins: Origins } | null>()
+interface IntakeRecord { dir: string; origins: Origins; jvmRoutes?: Record<string, string> }
+const originsCache = new Map<string, IntakeRecord | null>()
+
+/** The jvmRoute the intake gave each node whose server.xml reads it as ${jvmRoute} (node → route). */
+export function intakeJvmRoutes(): Record<string, string> {
+  return intakeOrigins()?.jvmRoutes ?? {}
+}
 
 /** The intake's record of where the overlay's files came from, when LAB_FIXTURES is one it laid out. */
-function intakeOrigins(): { overlay: string; dir: string; origins: Origins } | undefined {
+function intakeOrigins(): ({ overlay: string } & IntakeRecord) | undefined {
   const overlay = process.env.LAB_FIXTURES
   if (!overlay) return undefined
   if (!originsCache.has(overlay)) {
     const file = path.join(overlay, ORIGINS_FILE)
-    originsCache.set(overlay, existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { dir: string; origins: Origins } : null)
+    originsCache.set(overlay, existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as IntakeRecord : null)
   }
   const found = originsCache.get(overlay)
   return found ? { overlay: path.resolve(overlay), ...found } : undefined

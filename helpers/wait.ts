@@ -1,25 +1,55 @@
 /**
- * Readiness: poll a real signal with p-retry, bounded in time, never a fixed sleep. And work
- * watched while other awaits run (settle), whose failure must not go unhandled meanwhile.
+ * Readiness: poll a real signal with p-retry, bounded in time (and in attempts when asked), never a
+ * fixed sleep: the project's one way to poll. And work watched while other awaits run (settle),
+ * whose failure must not go unhandled meanwhile.
  */
-import pRetry from 'p-retry'
+import pRetry, { AbortError } from 'p-retry'
 import { LabError } from './errors.ts'
 
 export interface PollOptions {
-  /** Give up after this long (default 60 s). */
+  /** Give up after this long (default 60 s; Infinity when `attempts` alone bounds the poll). */
   timeoutMs?: number
   /** Delay between attempts (default 200 ms). */
   intervalMs?: number
+  /** Give up after this many attempts too, whichever bound comes first (default: only the time bounds it). */
+  attempts?: number
 }
 
-/** Retries `probe` until it resolves; it signals "not yet" by throwing. Returns its value. */
+/**
+ * Thrown by a probe for "stop now, waiting longer cannot help" (the process waited for has exited,
+ * a request failed for good): `until` throws `reason` at once, as it is, neither retried nor wrapped.
+ */
+export class GiveUp extends Error {
+  override name = 'GiveUp'
+  readonly reason: Error
+  constructor(reason: Error) {
+    super(reason.message, { cause: reason })
+    this.reason = reason
+  }
+}
+
+/** `until`'s error when its bound passed: what was awaited, for how long; `cause` is the last attempt's error. */
+export class NotReached extends LabError {}
+
+/**
+ * Retries `probe` until it resolves; it signals "not yet" by throwing, "never" by throwing GiveUp.
+ * Returns its value; past the bound, throws NotReached.
+ */
 export async function until<T>(what: string, probe: () => Promise<T>, options: PollOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 60_000
   const intervalMs = options.intervalMs ?? 200
   const started = performance.now()
+  let attempts = 0
   try {
-    return await pRetry(probe, {
-      retries: Math.ceil(timeoutMs / intervalMs) + 1,
+    return await pRetry(async () => {
+      attempts++
+      try {
+        return await probe()
+      } catch (error) {
+        throw error instanceof GiveUp ? new AbortError(error) : error
+      }
+    }, {
+      retries: Math.min(Math.ceil(timeoutMs / intervalMs) + 1, (options.attempts ?? Infinity) - 1),
       minTimeout: intervalMs,
       maxTimeout: intervalMs,
       factor: 1,
@@ -27,8 +57,10 @@ export async function until<T>(what: string, probe: () => Promise<T>, options: P
       maxRetryTime: timeoutMs,
     })
   } catch (error) {
+    if (error instanceof GiveUp) throw error.reason
     const waited = ((performance.now() - started) / 1000).toFixed(1)
-    throw new LabError(`${what}: not reached after ${waited} s; last attempt: ${(error as Error).message}`, { cause: error })
+    const counted = options.attempts !== undefined && attempts >= options.attempts ? ` and ${attempts} attempts` : ''
+    throw new NotReached(`${what}: not reached after ${waited} s${counted}; last attempt: ${(error as Error).message}`, { cause: error })
   }
 }
 

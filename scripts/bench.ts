@@ -11,9 +11,11 @@ import { sessionKey } from '../helpers/lab/exsession.ts'
 import { fetchOnce } from '../helpers/lab/http.ts'
 import { type ImageName, buildImage, ensureImage } from '../helpers/lab/images.ts'
 import { LvsLab, startLvsLab } from '../helpers/lab/lvs-lab.ts'
-import { type Topology, TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
+import { type Topology, readPlan } from '../helpers/intake/plan.ts'
+import { TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { loadDuringFailover } from '../helpers/checks/load.ts'
 import { say } from '../helpers/progress.ts'
+import { UNHANDLED, readJunit } from '../helpers/report/junit.ts'
 import { repoRoot } from '../helpers/settings.ts'
 import { percentile } from '../helpers/checks/tally.ts'
 import { outcome, settle, until } from '../helpers/wait.ts'
@@ -66,7 +68,7 @@ if (part('images')) {
 // 2. The LVS lab: director ready, throughput and latency through the VIP versus straight to a node.
 if (part('lvs')) {
 say('▸ LVS lab')
-const [lvsStarted, lvsUp] = await time(() => startLvsLab())
+const [lvsStarted, lvsUp] = await time(() => startLvsLab(readPlan()))
 try {
   add(`LVS lab up (${lvsStarted.info.director.backend} director)`, s(lvsUp), `director ready ${s(lvsStarted.timings.directorMs)}, real servers ${s(lvsStarted.timings.realServersMs)}`)
   json.lvs = { backend: lvsStarted.info.director.backend, labUpMs: lvsUp, ...lvsStarted.timings }
@@ -92,7 +94,7 @@ try {
 
 // 3. Tomcat: labs up, replication latency, failover gaps over many trials, member-drop detection, load.
 async function withLab<T>(options: TomcatLabOptions, work: (lab: TomcatLab) => Promise<T>): Promise<T> {
-  const [lab, took] = await time(() => TomcatLab.start(options))
+  const [lab, took] = await time(() => TomcatLab.start(readPlan(), options))
   add(`Tomcat lab up: ${describe(options)}`, s(took), `cluster formed ${s(lab.formationMs)} after node02 started`)
   try { return await work(lab) } finally { await lab.stop() }
 }
@@ -112,7 +114,7 @@ async function replicationLatency(lab: TomcatLab, writes: number): Promise<Retur
   let notReplicated = 0
   for (let i = 0; i < writes; i++) {
     const writer = lab.node(id.split('.').pop()!)
-    const reader = lab.peer(writer.route)
+    const reader = lab.others(writer.route)[0]!
     // Straight to a node with the current id; JvmRouteBinderValve may move the session to that node.
     const get = async (base: string, query: string) => {
       const reply = await fetchOnce(`${base}${lab.plan.exSessionPath}/?format=json${query}`, { headers: { cookie: `JSESSIONID=${id}` }, timeoutMs: 5000 })
@@ -154,14 +156,14 @@ async function failoverTrials(lab: TomcatLab, how: 'stop' | 'kill', trials: numb
     await user.visit({ name: 'trial', value: String(i) })
     const before = await user.visit()
     const victim = lab.node(before.node)
-    const survivor = lab.peer(before.node)
+    const survivor = lab.others(before.node)[0]!
     const since = performance.now()
     if (how === 'stop') await victim.shutdown(); else await victim.kill()
     // The survivor's view of membership is watched while the user recovers, not after; settled at
     // once, so its failure waits for the await below instead of going unhandled during recover().
     const memberDrop = how === 'kill'
       ? settle(until('the survivor dropping the dead member', async () => {
-        if ((await survivor.members()).length) throw new Error('still a member')
+        if ((await survivor.members()).length > lab.routes.length - 2) throw new Error('still a member')
         return performance.now() - since
       }, { timeoutMs: 30_000, intervalMs: 50 }))
       : undefined
@@ -233,12 +235,16 @@ json.tomcat = tomcat
 // 4. Suites, from the last `npm test` (its JUnit file).
 const junitFile = path.join(repoRoot, 'reports/junit.xml')
 if (part('suites') && existsSync(junitFile)) {
-  const xml = await readFile(junitFile, 'utf8')
-  const suites = [...xml.matchAll(/<testsuite name="([^"]+)"[^>]*tests="(\d+)"[^>]*time="([\d.]+)"/g)].map((m) => ({ file: m[1]!, tests: Number(m[2]), seconds: Number(m[3]) }))
+  // The test files: vitest writes one testsuite per file, and one more for errors outside any test.
+  const report = readJunit(await readFile(junitFile, 'utf8'))
+  const suites = report.suites
+    .filter((x) => !x.within.length && x.name !== UNHANDLED)
+    .map((x) => ({ file: x.name, tests: x.tests, seconds: x.time }))
   const total = suites.reduce((a, x) => a + x.seconds, 0)
   say(`▸ suites of the last npm test (${statSync(junitFile).mtime.toISOString()})`)
   for (const suite of suites.filter((x) => x.seconds > 0.5)) add(`suite ${suite.file}`, `${suite.seconds.toFixed(1)} s`, `${suite.tests} tests`)
   add('all suites (sum of files)', `${total.toFixed(1)} s`)
+  if (report.problem) add('JUnit report', 'incomplete', report.problem)
   json.suites = suites
 } else if (part('suites')) {
   add('suites', 'no reports/junit.xml', 'run npm test first')

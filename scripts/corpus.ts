@@ -2,7 +2,7 @@
 // verdicts.json: "passes" or "fails"), each through the gate as a team would run it; the refusals
 // are proven without Docker by suites/unit/intake-corpus.test.ts. A directory whose verdict is not
 // the expected one fails the run. Logs: reports/corpus/<name>.log.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { execa } from 'execa'
@@ -27,7 +27,9 @@ for (const [name, v] of verdicts) {
   const run = await execa(process.execPath, [path.join(repoRoot, 'bin/lb-e2e.ts'), 'verify', '--fixtures', dir, '--only', 'tomcat', '--junit', junit, ...args],
     { cwd: repoRoot, reject: false, all: true, env: { CI: 'true' } })
   writeFileSync(path.join(logs, `${name}.log`), run.all ?? '')
-  const failedFiles = new Set(resultsFromJunit(readFileSync(junit, 'utf8')).tests.filter((t) => t.state === 'failed').map((t) => t.file))
+  // No report when the gate stopped before vitest (a refusal, a setup error): no test failed in it.
+  const xml = existsSync(junit) ? readFileSync(junit, 'utf8') : undefined
+  const failedFiles = new Set(xml === undefined ? [] : resultsFromJunit(xml).tests.filter((t) => t.state === 'failed').map((t) => t.file))
   const closing = (run.all ?? '').trim().split('\n').at(-1) ?? ''
   const ok = v.verdict === 'passes' ? run.exitCode === 0 : run.exitCode === 1 && (v.failsIn ?? []).every((f) => failedFiles.has(f))
   if (!ok) wrong++

@@ -1,20 +1,30 @@
-// mod_proxy_balancer with route=node01|node02 and stickysession=JSESSIONID|jsessionid: a user
-// stays on the node whose jvmRoute ends their session id.
-import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+// mod_proxy_balancer with route= on each member and stickysession=: a user stays on the node
+// that made their session, by the mechanism the file sets up: the jvmRoute that ends the session
+// id (stickysession=JSESSIONID|jsessionid, the fixture's), or a route cookie of the balancer's own
+// (Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e", stickysession=ROUTEID).
+import { describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { routeOf } from '../helpers/lab/exsession.ts'
+
+const stickiness = runPlan().balancers.sticky?.stickiness
+const mechanism = stickiness?.by === 'route-cookie' ? `its ${stickiness.names[0]} cookie` : "its session id's route suffix"
 
 // Every layout the balancer file can run in (members on 127.0.0.1: only single-host).
 describeEachLayout('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.conf)', (topology) => {
   const config = { topology }
 
-  test("a new user's session id ends in the serving node's route, and 20 more requests stay there", async ({ tomcatLabs }) => {
+  test(`a new user is bound to the serving node by ${mechanism}, and 20 more requests stay there`, async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
     const user = lab.user()
     const first = await user.visit()
     expect(first.isNew).toBe(true)
     expect(lab.routes).toContain(first.node)
-    expect(routeOf(first.sessionId), `session ${first.sessionId} from ${first.node}`).toBe(first.node)
     expect(await user.cookie()).toBe(first.sessionId)
+    const routeCookie = lab.routeCookieFor(first.node)
+    if (routeCookie) {
+      expect(await user.cookie(routeCookie.name), `the balancer's ${routeCookie.name} cookie after the first page from ${first.node}`).toBe(routeCookie.value)
+    } else {
+      expect(routeOf(first.sessionId), `session ${first.sessionId} from ${first.node}`).toBe(first.node)
+    }
 
     const later = []
     for (let i = 0; i < 20; i++) later.push(await user.visit())
@@ -24,16 +34,16 @@ describeEachLayout('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.c
   })
 
   // byrequests counts every request a member served, sticky ones too, and sends new users to the
-  // member behind until the counts even out: within that difference (plus a few) one lands there.
-  test('other new users can land on the other node', async ({ tomcatLabs }) => {
+  // members behind until the counts even out: once the others have caught up with the busiest
+  // (the sum of what each is behind), plus a few a node, new users have landed on every node.
+  test('new users land on every node', async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
-    const first = await lab.user().visit()
-    const other = lab.peer(first.node).route
     const elected = (await lab.balancer.workers()).map((w) => w.elected)
-    const bound = Math.abs((elected[0] ?? 0) - (elected[1] ?? 0)) + 10
-    const others: string[] = []
-    while (others.length < bound && !others.includes(other)) others.push((await lab.user().visit()).node)
+    const behind = elected.reduce((sum, e) => sum + Math.max(...elected) - e, 0)
+    const bound = behind + 10 * lab.routes.length
+    const landed: string[] = []
+    while (landed.length < bound && !lab.routes.every((r) => landed.includes(r))) landed.push((await lab.user().visit()).node)
     const workers = JSON.stringify(await lab.balancer.workers())
-    expect(others.includes(other), `first user on ${first.node}, then ${others.length} new users on ${[...new Set(others)].join(', ')}; balancer workers: ${workers}`).toBe(true)
+    expect([...new Set(landed)].sort(), `${landed.length} new users landed on ${[...new Set(landed)].join(', ')}; balancer workers: ${workers}`).toEqual([...lab.routes].sort())
   })
 })

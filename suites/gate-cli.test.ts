@@ -1,7 +1,7 @@
 // The gate as a team runs it: `npx lb-e2e verify --fixtures <dir>`. Bad input is refused before
 // any lab starts — one clear error per problem naming the file (and line), exit code 2, and not
 // one container left behind — and `up` hands a person a working lab that Ctrl-C removes.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -11,6 +11,7 @@ import { findLeftovers } from '../helpers/lab/cleanup.ts'
 import { fetchOnce } from '../helpers/lab/http.ts'
 import { repoRoot } from '../helpers/settings.ts'
 import { until } from '../helpers/wait.ts'
+import { fixture, teamDirs } from './support/team-dir.ts'
 
 const CLI = path.join(repoRoot, 'bin/lb-e2e.ts')
 const scratch: string[] = []
@@ -28,19 +29,7 @@ function childEnv(run: string): Record<string, string | undefined> {
   return { LB_E2E_RUN: run, LB_E2E_UP_FILE: UP_FILE, LB_E2E_OWNER_PID: undefined }
 }
 
-/** A fixtures directory holding `files` (relative path → text, or a file to copy). */
-function teamDir(files: Record<string, string | { copy: string }>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-team-'))
-  scratch.push(dir)
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
-    if (typeof content === 'string') writeFileSync(path.join(dir, file), content)
-    else cpSync(content.copy, path.join(dir, file))
-  }
-  return dir
-}
-
-const fixture = (file: string) => readFileSync(path.join(repoRoot, 'fixtures', file), 'utf8')
+const teamDir = teamDirs()
 
 /** The CLI under its own run id, so what it leaves behind (nothing, we expect) can be found. */
 async function gate(args: string[]): Promise<{ exitCode: number; output: string; leftovers: string[] }> {
@@ -60,9 +49,9 @@ describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing
       message: '--fixtures /nonexistent/team-config: no such directory',
     },
     {
-      what: 'a directory whose files the intake cannot tell apart: three server.xml for two nodes',
-      args: () => ['verify', '--fixtures', teamDir({ 'a/server.xml': fixture('tomcat/server.xml'), 'b/server.xml': fixture('tomcat/server.xml'), 'c/server.xml': fixture('tomcat/server.xml') })],
-      message: /3 Tomcat server\.xml files \(a\/server\.xml, b\/server\.xml, c\/server\.xml\); the lab runs 2 nodes: name them in lb-e2e\.json/,
+      what: 'a directory whose files the intake cannot tell apart: five server.xml, for a lab of two to four nodes',
+      args: () => ['verify', '--fixtures', teamDir(Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((n) => [`${n}/server.xml`, fixture('tomcat/server.xml')])))],
+      message: /5 Tomcat server\.xml files \(a\/server\.xml, b\/server\.xml, c\/server\.xml, d\/server\.xml, e\/server\.xml\), and the lab runs 2 to 4 nodes: name the server\.xml to run/,
     },
     {
       what: 'a member a deploy tool never filled in, in a file of its own name (found by content)',

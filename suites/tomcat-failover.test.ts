@@ -1,11 +1,10 @@
 // The post's claim: stop the node a user is stuck to, and the same session — id with its route
 // suffix rewritten by JvmRouteBinderValve, creation time, attributes — is served by the survivor.
-import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+import { describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { failoverAdvice, rejoinAdvice } from '../helpers/checks/advice.ts'
 import { record } from '../helpers/report/figures.ts'
 import { failOver, letSettle, userWithSession, writeNow } from '../helpers/checks/failover.ts'
 import { describeWindow, expectSessionsSurvived } from '../helpers/checks/replication.ts'
-import { gateLimit } from '../helpers/checks/limits.ts'
 import { DISRUPTIONS, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { until } from '../helpers/wait.ts'
 
@@ -38,7 +37,7 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
     record({ kind: 'failover', topology, how, config: 'default fixtures', gapMs, failures, before: cases[0]?.before, after: cases[0]?.after })
     expectSessionsSurvived(lab, verdict, `${what} of ${victim}`)
     // The gap is a finding (a warning with its cause and fix) unless a limit is set (--max-failover-gap, or the project's own run).
-    const limit = gateLimit('LAB_MAX_FAILOVER_GAP')
+    const limit = lab.plan.limits.failoverGap
     if (limit !== undefined) expect(gapMs / 1000, `failover gap (--max-failover-gap ${limit}): ${failoverAdvice(lab.plan, how, gapMs)}`).toBeLessThanOrEqual(limit)
     else if (gapMs > 3000) record({ kind: 'finding', severity: 'warning', message: failoverAdvice(lab.plan, how, gapMs) })
   })
@@ -47,12 +46,13 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
     const lab = await tomcatLabs.get(config)
     const user = await userWithSession(lab, 'settled user')
     const first = user.before.node
-    const second = lab.peer(first).route
 
     await letSettle(lab, [user])
     const away = await failOver(lab, [user], first, 'stop')
     expectSessionsSurvived(lab, away.verdict, `a graceful stop of ${first}`)
 
+    // The survivor that took the user over is the next to go.
+    const second = away.cases[0]!.after!.node
     await lab.node(first).startAgain()
     await lab.untilClustered() // DeltaManager state transfer happens as the node joins
     user.before = away.cases[0]!.after!
@@ -67,7 +67,7 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
   // retry=60 leaves one node carrying every new user for a minute.
   // How long that takes is a finding (with its cause and fix) unless the gate sets --max-rejoin-time.
   test('a node that comes back gets new users again', async ({ tomcatLabs, annotate }) => {
-    const limit = gateLimit('LAB_MAX_REJOIN_TIME')
+    const limit = runPlan().limits.rejoinTime
     const BACK_WITHIN_MS = (limit ?? 20) * 1000
     const lab = await tomcatLabs.get(config)
     const node = lab.node(lab.routes[1]!)
@@ -83,7 +83,8 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
         const worker = (await lab.balancer.workers()).find((w) => lab.isWorkerOf(w, route))
         if (!worker?.status.includes('Err')) throw new Error(`${node.url} is ${worker?.status}; new users saw ${runs(whileDown)}`)
       }, { timeoutMs: 15_000, intervalMs: 200 })
-      expect(whileDown.filter((n) => n !== lab.peer(route).route), `new users while ${route} was down: ${runs(whileDown)}`).toEqual([])
+      const up = lab.others(route).map((n) => n.route)
+      expect(whileDown.filter((n) => !up.includes(n)), `new users while ${route} was down: ${runs(whileDown)}`).toEqual([])
 
       await node.startAgain()
       await lab.untilClustered()

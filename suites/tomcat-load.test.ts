@@ -2,12 +2,12 @@
 // killed. Every user must get their own session back, whole, within a bound; only requests in
 // flight while the node went down may fail, none sent once it is gone; no session may be lost or
 // mixed up.
-import { describe, expect, test } from '../helpers/lab/fixtures.ts'
+import { describe, expect, oneLayout, test } from '../helpers/lab/fixtures.ts'
 import { record } from '../helpers/report/figures.ts'
-import { type TomcatLabOptions, preferredLayout } from '../helpers/lab/tomcat-lab.ts'
+import type { TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { loadDuringFailover } from '../helpers/checks/load.ts'
 
-const layout = preferredLayout()
+const layout = oneLayout()
 /** A user's whole wait for their session after the kill: the survivor may wait ~5 s for the dead peer, under synchronous replication. */
 const RECOVER_WITHIN_MS = 20_000
 

@@ -1,8 +1,8 @@
 // Replication at a (small) scale: 200 users, each with an attribute of their own; the node holding
 // most of them stops; judged user by user by the failover rule (helpers/checks/replication.ts): no
 // session lost, no settled attribute missing, nobody sees another user's data.
-import { describe, expect, test } from '../helpers/lab/fixtures.ts'
-import { type TomcatLabOptions, preferredLayout } from '../helpers/lab/tomcat-lab.ts'
+import { describe, expect, oneLayout, test } from '../helpers/lab/fixtures.ts'
+import type { TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { record } from '../helpers/report/figures.ts'
 import { type StagedUser, failOver } from '../helpers/checks/failover.ts'
 import { describeWindow, expectSessionsSurvived } from '../helpers/checks/replication.ts'
@@ -10,7 +10,7 @@ import { tally } from '../helpers/checks/tally.ts'
 
 const USERS = 200
 
-const layout = preferredLayout()
+const layout = oneLayout()
 
 describe(`many users, ${layout} layout`, () => {
   const config: TomcatLabOptions = { topology: layout }
@@ -29,6 +29,7 @@ describe(`many users, ${layout} layout`, () => {
     // byrequests remembers earlier traffic of the shared lab, so the split may be uneven: the node
     // holding more sessions is the one to stop.
     const spread = tally(users.map((u) => u.before.node))
+    expect(Object.keys(spread).sort(), `${USERS} new users landed on ${JSON.stringify(spread)}: the balancer must spread them over every node`).toEqual([...lab.routes].sort())
     const victim = Object.entries(spread).sort((a, b) => b[1] - a[1])[0]![0]
     const { verdict, cases } = await failOver(lab, users, victim, 'stop')
 

@@ -3,17 +3,14 @@
  * words of a finding. A slow failover or a stale read is a property of the files, so the gate says
  * which line causes it rather than only that it happened.
  */
-import { readFileSync } from 'node:fs'
 import type { TomcatLabPlan } from '../lab/tomcat-lab.ts'
 import { displayPath } from '../settings.ts'
-import { readHttpdConfig } from '../validate/httpd.ts'
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 /** The reason for a failover gap of `gapMs` after a `how` of the sticky node, and what to change. */
 export function failoverAdvice(plan: TomcatLabPlan, how: 'stop' | 'kill', gapMs: number): string {
-  const config = readHttpdConfig(readFileSync(plan.balancer, 'utf8'), plan.balancer)
-  const members = config.balancers.flatMap((b) => b.members)
+  const members = plan.balancerPlan.members
   const untimed = members.filter((m) => m.params.connectiontimeout === undefined)
   const lead = `${plan.topology}: ${s(gapMs)} to fail over after a ${how} of the sticky node`
   if (untimed.length && plan.topology === 'multi-host') {
@@ -42,8 +39,7 @@ export function staleReadAdvice(plan: TomcatLabPlan, what: string): string {
 
 /** Why a restarted node gets no new users: the members' retry (default 60 s), read from the balancer file. */
 export function rejoinAdvice(plan: TomcatLabPlan): string {
-  const config = readHttpdConfig(readFileSync(plan.balancer, 'utf8'), plan.balancer)
-  const long = config.balancers.flatMap((b) => b.members).filter((m) => Number(m.params.retry ?? 60) > 5)
+  const long = plan.balancerPlan.members.filter((m) => Number(m.params.retry ?? 60) > 5)
   if (!long.length) return 'httpd still holds the member in error.'
   return `Cause: httpd keeps a member it could not reach out of the balancer for retry= seconds (${long.map((m) => `${displayPath(plan.balancer, m.line)} retry=${m.params.retry ?? '60 (default)'}`).join(', ')}), ` +
     'even once its node is back. Fix: retry=5 (measured: new users again within 0.4 s).'

@@ -91,6 +91,11 @@ export async function failOver(lab: TomcatLab, users: StagedUser[], victim: stri
     }
     const cookie = await u.user.cookie()
     if (cookie !== undefined) c.cookie = cookie
+    const routeCookie = c.after && lab.routeCookieFor(c.after.node)
+    if (routeCookie) {
+      const value = await u.user.cookie(routeCookie.name)
+      c.routeCookie = { name: routeCookie.name, expected: routeCookie.value, ...(value !== undefined ? { value } : {}) }
+    }
     cases.push(c)
   }
   return { verdict: judgeFailover(cases, disruptedAt, window, survivors), gapMs, failures: cases[0]?.failures ?? [], cases }

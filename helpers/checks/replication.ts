@@ -14,7 +14,6 @@ import { staleReadAdvice } from './advice.ts'
 import { type SessionPage, routeOf, sessionKey } from '../lab/exsession.ts'
 import { record } from '../report/figures.ts'
 import type { TomcatLab } from '../lab/tomcat-lab.ts'
-import { gateLimit } from './limits.ts'
 import type { StartedTomcatNode } from '../lab/tomcat-node.ts'
 
 /** How long a write takes to reach the other nodes, as measured on one lab. */
@@ -72,7 +71,7 @@ async function measureWindow(lab: TomcatLab): Promise<ReplicationWindow> {
     const inCreatingRequest = i % 2 === 0
     const first = await user.visit(inCreatingRequest ? { name: 'probe', value } : undefined)
     const page = inCreatingRequest ? first : await user.visit({ name: 'probe', value })
-    const lag = await lagUntilHeld(othersOf(lab, page.node), page.sessionId, value)
+    const lag = await lagUntilHeld(lab.others(page.node), page.sessionId, value)
     if (i < WARMUP) continue // the first writes of a cold JVM are slower than any later one
     if (lag === undefined) neverArrived++
     else lags.push(lag)
@@ -93,9 +92,6 @@ async function lagUntilHeld(nodes: StartedTomcatNode[], id: string, value: strin
   return pending.size ? undefined : performance.now() - start
 }
 
-function othersOf(lab: TomcatLab, route: string): StartedTomcatNode[] {
-  return lab.routes.filter((r) => r !== route).map((r) => lab.node(r))
-}
 
 /** One user across a failover: what they last saw and wrote before it, and their first page after it. */
 export interface FailoverCase {
@@ -112,6 +108,8 @@ export interface FailoverCase {
   after?: SessionPage
   /** The JSESSIONID the browser holds after `after`. */
   cookie?: string
+  /** A balancer sticking by its own route cookie: the value the browser holds after `after`, and the survivor's. */
+  routeCookie?: { name: string; value?: string; expected: string }
   /** Why no page came, or the failed attempts before it. */
   failures: string[]
 }
@@ -166,6 +164,9 @@ export function sessionLost(c: FailoverCase, survivors: string[]): string | unde
   const expected = routeOf(before.sessionId) === before.node ? `${sessionKey(before.sessionId)}.${after.node}` : before.sessionId
   if (after.sessionId !== expected) return `the id is ${after.sessionId}, not ${expected}: its route still names ${routeOf(after.sessionId)}, so the balancer keeps aiming the user at that node`
   if (c.cookie !== after.sessionId) return `the browser's cookie is ${c.cookie ?? 'absent'}, not the survivor's copy ${after.sessionId}`
+  // The balancer re-issues its route cookie for the member it chose (BALANCER_ROUTE_CHANGED).
+  const rc = c.routeCookie
+  if (rc && rc.value !== rc.expected) return `the browser's ${rc.name} cookie is ${rc.value ?? 'absent'}, not ${rc.expected} (${after.node}'s member): the balancer keeps aiming the user at the node that is gone`
   return undefined
 }
 
@@ -202,6 +203,6 @@ export function expectNoStaleState(lab: TomcatLab, stale: number, total: number,
     return
   }
   if (stale) record({ kind: 'finding', severity: 'warning', message: advice })
-  const limit = gateLimit('LAB_MAX_STALE_READS')
+  const limit = lab.plan.limits.staleReads
   if (limit !== undefined) expect(stale, `--max-stale-reads ${limit}: ${advice}\n${shown}`).toBeLessThanOrEqual(limit)
 }

@@ -9,7 +9,8 @@ import { checkBalancerConfig } from '../lab/balancer.ts'
 import { runCheck } from '../lab/containers.ts'
 import { LabError, tail } from '../errors.ts'
 import { ensureImage, imageTag } from '../lab/images.ts'
-import { BALANCER_FILES, type NodePlan, layoutsFor, planTomcatLab } from '../lab/tomcat-lab.ts'
+import { type NodePlan, type Plan, memberVariables, runnableLayouts } from '../intake/plan.ts'
+import { BALANCER_FILES, planTomcatLab } from '../lab/tomcat-lab.ts'
 import { step } from '../progress.ts'
 import { nodeEnvironment } from '../lab/tomcat-node.ts'
 import { displayPath } from '../settings.ts'
@@ -17,15 +18,13 @@ import { displayPath } from '../settings.ts'
 
 
 /** Every problem httpd or Tomcat reports for the files under test; empty when both accept them. */
-export async function configTest(): Promise<string[]> {
+export async function configTest(runPlan: Plan): Promise<string[]> {
   await Promise.all([ensureImage('apache'), ensureImage('tomcat')])
   return step('configuration check (apache2 -t, Tomcat configtest)', async () => {
-    const topology = layoutsFor()[0]!
+    const topology = runnableLayouts(runPlan)[0]!
     const balancerProblem = async (balancer: string) => {
-      const plan = planTomcatLab({ topology, balancer })
-      const members = Object.fromEntries(plan.nodes.flatMap((n, i) => [
-        [`${n.name.toUpperCase()}_ADDR`, topology === 'single-host' ? '127.0.0.1' : `10.0.0.${i + 1}`], [`${n.name.toUpperCase()}_PORT`, String(n.http)],
-      ]))
+      const plan = planTomcatLab(runPlan, { topology, balancer })
+      const members = memberVariables(plan.nodes, (i) => (topology === 'single-host' ? '127.0.0.1' : `10.0.0.${i + 1}`))
       try {
         await checkBalancerConfig(plan.balancer, members)
         return undefined
@@ -35,7 +34,7 @@ export async function configTest(): Promise<string[]> {
       }
     }
     // Side by side: each check is a JVM or httpd start of a few seconds.
-    const found = await Promise.all([...BALANCER_FILES.map(balancerProblem), ...planTomcatLab({ topology }).nodes.map(tomcatConfigTest)])
+    const found = await Promise.all([...BALANCER_FILES.filter((f) => runPlan.files[f] !== undefined).map(balancerProblem), ...runPlan.nodes[topology].map(tomcatConfigTest)])
     const problems = [...new Set(found.filter((p): p is string => p !== undefined))]
     return problems
   })

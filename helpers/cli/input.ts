@@ -6,8 +6,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { execaSync } from 'execa'
 import { LabError } from '../errors.ts'
+import { nodeNamesOf } from '../intake/plan.ts'
+import { readWarText } from '../lab/war.ts'
 import { displayPath, fixturesDir, repoRoot, sameFile } from '../settings.ts'
 import { type Finding, mergeReports } from '../validate/findings.ts'
 import { type NodeConfig, validateFixtures } from '../validate/index.ts'
@@ -16,7 +17,7 @@ import { checkWebXml, readWebXml } from '../validate/webxml.ts'
 /** Files a fixtures directory may hold: the layout of fixtures/ the suites read. */
 export const LAYOUT: { pattern: RegExp; what: string }[] = [
   { pattern: /^tomcat\/server\.xml$/, what: 'tomcat/server.xml (every node, per-node values as ${jvmRoute}, ${http.port}, ${shutdown.port})' },
-  { pattern: /^tomcat\/node0[12]\/server\.xml$/, what: 'tomcat/node01/server.xml, tomcat/node02/server.xml (one per node)' },
+  { pattern: /^tomcat\/node0[1-4]\/server\.xml$/, what: 'tomcat/node01/server.xml … tomcat/node04/server.xml (one per node, two to four nodes)' },
   { pattern: /^httpd\/balancer-(sticky|nonsticky)\.conf$/, what: 'httpd/balancer-sticky.conf, httpd/balancer-nonsticky.conf' },
   { pattern: /^httpd\/realserver\.conf$/, what: 'httpd/realserver.conf (the IPVS real servers)' },
   { pattern: /^ipvs\/(rr|wrr|lc|sh|persistent|direct-routing)\.rules$/, what: 'ipvs/rr.rules, wrr, lc, sh, persistent, direct-routing (ipvsadm-save syntax)' },
@@ -80,7 +81,13 @@ export function checkInput(input: GateInput): InputCheck {
     // file[:line[:column]] of the scratch copy → the file as the user knows it (the intake's origins: their own file and line).
     const scratch = new RegExp(`${merged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^\\s:,)]+)(?::(\\d+)(?::(\\d+))?)?`, 'g')
     const named = (text: string) => text.replaceAll(scratch, (_, file: string, line?: string, column?: string) => displayPath(source(file), line ? Number(line) : undefined, column ? Number(column) : undefined))
-    const v = validateFixtures(merged)
+    let v: ReturnType<typeof validateFixtures>
+    try {
+      v = validateFixtures(merged, { nodes: nodeNamesOf(merged) })
+    } catch (error) {
+      if (!(error instanceof LabError)) throw error
+      return { errors: [...errors, named(error.message)], findings: [], files, nodes: [] }
+    }
     errors.push(...v.errors.map((e) => named(e.message)))
     const relative = (f: Finding) => path.relative(merged, f.file)
     const findings = v.findings.filter((f) => !LAB_OWN.test(relative(f)))
@@ -100,13 +107,11 @@ function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
   const shown = displayPath(file)
   if (!existsSync(file) || !statSync(file).isFile()) return { errors: [new LabError(`--war ${war}: no such file`)], findings: [] }
   if (!file.endsWith('.war')) return { errors: [new LabError(`${shown}: expected a .war file (Tomcat deploys webapps/<name>.war at /<name>)`)], findings: [] }
-  const listing = execaSync('unzip', ['-Z1', file], { reject: false })
-  if (listing.exitCode !== 0) return { errors: [new LabError(`${shown}: not a readable .war (zip) archive: ${String(listing.stderr || listing.stdout).trim().split('\n')[0]}`)], findings: [] }
-  if (!String(listing.stdout).split('\n').includes('WEB-INF/web.xml')) {
-    return { errors: [new LabError(`${shown}: no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp's sessions and a failover loses them; add a web.xml with <distributable/>`)], findings: [] }
-  }
-  const text = String(execaSync('unzip', ['-p', file, 'WEB-INF/web.xml']).stdout)
   try {
+    const text = readWarText(file, 'WEB-INF/web.xml')
+    if (text === undefined) {
+      return { errors: [new LabError(`${shown}: no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp's sessions and a failover loses them; add a web.xml with <distributable/>`)], findings: [] }
+    }
     return checkWebXml(readWebXml(text, `${shown}!/WEB-INF/web.xml`))
   } catch (error) {
     if (error instanceof LabError) return { errors: [error], findings: [] }

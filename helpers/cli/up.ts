@@ -11,8 +11,10 @@ import { LabError } from '../errors.ts'
 import { connectDirector } from '../lab/ipvs/pick.ts'
 import type { View } from '../lab/ipvs/director.ts'
 import { type LvsLabInfo, LvsLab, startLvsLab } from '../lab/lvs-lab.ts'
-import { type Topology, TomcatLab, layoutsFor } from '../lab/tomcat-lab.ts'
-import { cacheDir, displayPath, fixturePath, runId } from '../settings.ts'
+import { type Topology, planFile, readPlan, runnableLayouts } from '../intake/plan.ts'
+import { TomcatLab } from '../lab/tomcat-lab.ts'
+import { cacheDir, displayPath, runId } from '../settings.ts'
+import { NotReached, until } from '../wait.ts'
 
 /** Where the running `up` describes itself: .cache/up.json, or LB_E2E_UP_FILE (the gate's tests use a scratch one). */
 export function upFile(): string {
@@ -39,56 +41,56 @@ export async function up(options: UpOptions): Promise<void> {
   const state: UpState = { pid: process.pid, run: runId() }
   mkdirSync(path.dirname(upFile()), { recursive: true })
   writeFileSync(upFile(), JSON.stringify(state))
+  // When up ends (Ctrl-C, or a lab failing to start): the labs removed in reverse, then up.json.
+  await using undo = new AsyncDisposableStack()
+  undo.defer(() => rmSync(upFile(), { force: true }))
   const lines: string[] = []
-  const stops: (() => Promise<void>)[] = []
-  try {
-    if (options.labs.includes('lvs')) {
-      const lab = await startLvsLab()
-      stops.push(lab.stop)
-      state.lvs = lab.info
-      writeFileSync(upFile(), JSON.stringify(state))
-      // The guest agent takes one client at a time: let go of it, so `lb-e2e ipvsadm` can talk to the director.
-      const attached = await LvsLab.attach(lab.info)
-      try {
-        await attached.apply('rr.rules')
-      } finally {
-        await attached.director.close() // not detach(): that would remove the service just applied
-      }
-      const [n1] = lab.info.nodes
-      lines.push(
-        `LVS lab (director: ${lab.info.director.backend} backend — ${lab.info.director.reason})`,
-        `  rules        ${displayPath(fixturePath('ipvs/rr.rules'))} applied`,
-        `  try          for i in 1 2 3 4; do curl -s http://${lab.info.vip}/; done     # alternates node 1 / node 2`,
-        `  counters     npx lb-e2e ipvsadm --stats        (also: npx lb-e2e ipvsadm, npx lb-e2e ipvsadm --rate)`,
-        `  real servers ${lab.info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}`,
-        `  stop one     docker stop ${n1?.id.slice(0, 12)}     (${n1?.name}; start it again: docker start ${n1?.id.slice(0, 12)})`,
-      )
+  if (options.labs.includes('lvs')) {
+    const lab = await startLvsLab(readPlan())
+    // A lab that fails to stop must not become up's error: the run's exit sweep removes what it left, and says so.
+    undo.defer(() => lab.stop().catch(() => undefined))
+    state.lvs = lab.info
+    writeFileSync(upFile(), JSON.stringify(state))
+    // The guest agent takes one client at a time: let go of it, so `lb-e2e ipvsadm` can talk to the director.
+    const attached = await LvsLab.attach(lab.info)
+    try {
+      await attached.apply('rr.rules')
+    } finally {
+      await attached.director.close() // not detach(): that would remove the service just applied
     }
-    if (options.labs.includes('tomcat')) {
-      const topology = options.layout ?? layoutsFor()[0]!
-      if (!layoutsFor().includes(topology)) throw new LabError(`${displayPath(fixturePath('httpd/balancer-sticky.conf'))} cannot run in the ${topology} layout (it reaches its members on the loopback address); use --layout single-host`)
-      const lab = await TomcatLab.start({ topology })
-      stops.push(() => lab.stop())
-      lines.push(
-        `Tomcat lab (${topology})`,
-        `  open         ${lab.balancerUrl}${lab.plan.exSessionPath}/          (the lab's ExSession; add ?dataName=color&dataValue=blue to set an attribute)`,
-        ...(lab.plan.war ? [`  your webapp  ${lab.balancerUrl}/${path.basename(lab.plan.war, '.war')}/`] : []),
-        `  balancer     ${lab.balancerUrl}/balancer-manager     ${lab.balancerUrl}/server-status`,
-        ...lab.plan.nodes.map((n) => `  ${n.name}       jvmRoute ${n.route}, ${lab.node(n.route).url}, ${displayPath(n.file)}`),
-        `  stop a node  docker stop ${lab.plan.nodes.map((n) => containerName(lab, n.route)).join(' | ')}   (start it again: docker start <name>)`,
-      )
-    }
-    process.stdout.write(`\n${lines.join('\n')}\n\nThe labs stay up until Ctrl-C, which removes them.\n`)
-    // Signal listeners do not keep Node running: a timer does, until Ctrl-C.
-    const alive = setInterval(() => undefined, 60_000)
-    await new Promise<void>((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
-    })
-    clearInterval(alive)
-  } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined)
-    rmSync(upFile(), { force: true })
+    const [n1] = lab.info.nodes
+    lines.push(
+      `LVS lab (director: ${lab.info.director.backend} backend — ${lab.info.director.reason})`,
+      `  rules        ${displayPath(planFile(readPlan(), 'ipvs/rr.rules'))} applied`,
+      `  try          for i in 1 2 3 4; do curl -s http://${lab.info.vip}/; done     # alternates node 1 / node 2`,
+      `  counters     npx lb-e2e ipvsadm --stats        (also: npx lb-e2e ipvsadm, npx lb-e2e ipvsadm --rate)`,
+      `  real servers ${lab.info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}`,
+      `  stop one     docker stop ${n1?.id.slice(0, 12)}     (${n1?.name}; start it again: docker start ${n1?.id.slice(0, 12)})`,
+    )
   }
+  if (options.labs.includes('tomcat')) {
+    const plan = readPlan()
+    const topology = options.layout ?? runnableLayouts(plan)[0]!
+    const skip = plan.layouts.find((l) => l.topology === topology)?.skip
+    if (skip) throw new LabError(`the ${topology} layout cannot run this configuration: ${skip}; use --layout ${runnableLayouts(plan)[0] ?? 'single-host'}`)
+    const lab = await TomcatLab.start(plan, { topology })
+    undo.defer(() => lab.stop().catch(() => undefined))
+    lines.push(
+      `Tomcat lab (${topology})`,
+      `  open         ${lab.balancerUrl}${lab.plan.exSessionPath}/          (the lab's ExSession; add ?dataName=color&dataValue=blue to set an attribute)`,
+      ...(lab.plan.war ? [`  your webapp  ${lab.balancerUrl}/${path.basename(lab.plan.war, '.war')}/`] : []),
+      `  balancer     ${lab.balancerUrl}/balancer-manager     ${lab.balancerUrl}/server-status`,
+      ...lab.plan.nodes.map((n) => `  ${n.name}       jvmRoute ${n.route}, ${lab.node(n.route).url}, ${displayPath(n.file)}`),
+      `  stop a node  docker stop ${lab.plan.nodes.map((n) => containerName(lab, n.route)).join(' | ')}   (start it again: docker start <name>)`,
+    )
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n\nThe labs stay up until Ctrl-C, which removes them.\n`)
+  // Signal listeners do not keep Node running: a timer does, until Ctrl-C.
+  const keepAlive = setInterval(() => undefined, 60_000)
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
+  })
+  clearInterval(keepAlive)
 }
 
 /** `lb-e2e down`: the running `up` is asked to stop; what a dead one left behind is removed. */
@@ -97,8 +99,12 @@ export async function down(): Promise<string> {
   const removed: string[] = []
   if (state && alive(state.pid)) {
     process.kill(state.pid, 'SIGINT')
-    const deadline = Date.now() + 60_000
-    while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+    // One that has not stopped within a minute: what it left behind is removed below all the same.
+    await until(`the lab of process ${state.pid} stopping`, async () => {
+      if (alive(state.pid)) throw new Error('still running')
+    }, { timeoutMs: 60_000, intervalMs: 250 }).catch((error: unknown) => {
+      if (!(error instanceof NotReached)) throw error
+    })
     removed.push(`stopped the lab of process ${state.pid}`)
   }
   if (state) {

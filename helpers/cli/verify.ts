@@ -6,21 +6,18 @@
  * fix) are printed at the end; limits turn them into failures. A lab that could not be set up
  * (LabSetupError) is exit code 3: no verdict on the configuration, whatever else failed.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
-import { LabError } from '../errors.ts'
 import { FIGURES_FILE } from '../report/figures.ts'
-import { summarizeJunit } from '../report/junit.ts'
 import { say } from '../progress.ts'
-import { type TestResult, parseFigures, resultsFromJunit } from '../report/model.ts'
+import { type TestResult, parseFigures } from '../report/model.ts'
 import { displayPath, repoRoot } from '../settings.ts'
 import { formatFinding } from '../validate/findings.ts'
-import { describeLimits } from '../checks/limits.ts'
-import { layoutsFor } from '../lab/tomcat-lab.ts'
+import { PLAN_ENV, describePlan, readPlan, runnableLayouts, savePlan } from '../intake/plan.ts'
 import { configTest } from './configtest.ts'
 import { type GateInput, checkInput } from './input.ts'
+import { type RunError, type RunResults, runVitest } from './vitest-run.ts'
 
 export type Area = 'lvs' | 'tomcat' | 'balancer'
 export const AREAS: Area[] = ['lvs', 'tomcat', 'balancer']
@@ -77,7 +74,9 @@ function refused(errors: string[], warnings: string[]): VerifyResult {
 
 /**
  * The team's files reach the labs through LAB_FIXTURES and LAB_WAR, which the caller (the CLI) sets
- * in this process's environment, absolute, before calling: vitest's processes inherit them.
+ * in this process's environment, absolute, before calling: vitest runs in this process (its config
+ * and global setups read them here) and its workers inherit them. The verdict is taken from vitest's
+ * own results (helpers/cli/vitest-run.ts); the JUnit report is vitest's, written for users and CI.
  */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const input = checkInput(options)
@@ -92,13 +91,17 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     ...(options.maxRejoinTime !== undefined ? { LAB_MAX_REJOIN_TIME: String(options.maxRejoinTime) } : {}),
     ...(options.strict ? { LAB_STRICT: 'true' } : {}),
   }
-  const limits = describeLimits({ ...process.env, ...env })
-  say(`limits: ${limits}`)
+  // The plan, made once here and saved under reports/; vitest loads a private copy (a concurrent
+  // npm test rewrites reports/plan.json) instead of reading the files again.
+  const plan = readPlan({ ...process.env, ...env })
+  savePlan(plan)
+  say(describePlan(plan))
+  const limits = plan.limits.description
   const only = options.only?.length ? options.only : AREAS
   if (only.some((a) => a !== 'lvs')) {
-    const problems = await configTest()
+    const problems = await configTest(plan)
     if (problems.length) return refused(problems, warnings)
-    if (!layoutsFor().includes('multi-host')) {
+    if (!runnableLayouts(plan).includes('multi-host')) {
       warnings.push('the Tomcat suites ran in the single-host layout only: a balancer file reaches its members on the loopback address, ' +
         'which works only while httpd and every Tomcat share one host; on separate hosts each member needs its node\'s address (see the loopback warnings above)')
     }
@@ -106,43 +109,49 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   const projects = [...new Set(only.map((a) => (a === 'lvs' ? 'lvs' : 'tomcat')))]
   const filters = options.suites?.length ? options.suites : only.includes('tomcat') || only.includes('lvs') ? [] : ['suites/balancer-']
-  // A JUnit file of the gate's own, so a concurrent `npm test` cannot change the verdict it reads.
-  const junit = path.join(mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-verify-')), 'junit.xml')
-  // Also when a signal ends the CLI mid-run (its handler exits through process.exit).
-  const removeJunitDir = () => rmSync(path.dirname(junit), { recursive: true, force: true })
-  process.once('exit', removeJunitDir)
   const args = ['run', ...projects.flatMap((p) => ['--project', p]), ...(options.bail ? ['--bail=1'] : []), ...filters]
   say(`lb-e2e verify: vitest ${args.join(' ')}${options.fixtures ? ` with ${displayPath(options.fixtures)} over fixtures/` : ''}${options.war ? `, ${displayPath(options.war)}` : ''}`)
-  const run = await execa(process.execPath, [path.join(repoRoot, 'node_modules/vitest/vitest.mjs'), ...args], {
-    cwd: repoRoot, env: { ...env, LAB_JUNIT_FILE: junit }, stdio: 'inherit', reject: false,
-  })
-  const xml = readText(junit)
-  removeJunitDir()
-  process.off('exit', removeJunitDir)
-  if (xml === undefined) throw new LabError(`vitest wrote no JUnit report (exit ${run.exitCode}): see its output above`)
-  writeFileSync(options.junit ?? JUNIT_FILE, xml)
+  const planDir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-plan-'))
+  const removePlanDir = () => rmSync(planDir, { recursive: true, force: true })
+  process.once('exit', removePlanDir) // also when a signal ends the CLI mid-run
+  const planFile = savePlan(plan, path.join(planDir, 'plan.json'))
+  // vitest's JUnit reporter writes straight where --junit says: the verdict no longer reads it back.
+  const run = await runVitest({
+    projects, filters, bail: options.bail ?? false,
+    env: { ...env, LAB_JUNIT_FILE: options.junit ?? JUNIT_FILE, [PLAN_ENV]: planFile },
+  }).finally(() => { removePlanDir(); process.off('exit', removePlanDir) })
   const measured = parseFigures(readText(FIGURES_FILE) ?? '').figures
     .flatMap((f) => (f.kind === 'finding' && f.severity === 'warning' ? [`${f.message}${f.test ? ` (${f.test})` : ''}`] : []))
-  return { ...outcome(xml, run.exitCode ?? -1), errors: [], warnings: [...warnings, ...new Set(measured)], limits }
+  return { ...outcome(run, run.exitCode), errors: [], warnings: [...warnings, ...new Set(measured)], limits }
 }
 
 /**
- * The verdict of a vitest run from its JUnit report and exit code: 0 when tests ran and all
- * passed; 3 when a test's lab could not be set up (its failure is a LabSetupError) or no test ran
- * at all (a lab of a globalSetup did not start), even if others failed — the run is no complete
- * verdict; else 1.
+ * The verdict of a vitest run from its results (vitest's API, helpers/cli/vitest-run.ts) and exit
+ * code: 0 when tests ran and all passed; 3 when a lab could not be set up (a failure whose error
+ * is a LabSetupError: a test's, a describe block's or file's, an unhandled one, or the run's own
+ * — a global setup) or no test ran at all (a lab of a globalSetup did not start), even if others
+ * failed — the run is no complete verdict; else 1. Failed counts the failed tests and the errors
+ * outside tests vitest reported (a hook's, a file's, unhandled), as its JUnit report counts them.
  */
-export function outcome(xml: string, vitestExitCode: number): Pick<VerifyResult, 'exitCode' | 'passed' | 'failed' | 'skipped' | 'failures' | 'setup'> {
-  const { passed, failed, skipped } = summarizeJunit(xml)
-  const { tests, errors } = resultsFromJunit(xml)
-  const line = (t: TestResult) => `${t.file} > ${t.name}: ${t.error ?? ''}`
-  const broken = tests.filter((t) => t.state === 'failed')
-  const setup = broken.filter((t) => t.errorType === 'LabSetupError').map(line)
-  if (!tests.length && vitestExitCode !== 0) {
-    setup.push(`vitest ran no test (exit ${vitestExitCode}): a lab started before the suites (the images, the LVS lab) could not be set up, or no suite matched; see vitest's output above`)
+export function outcome(run: RunResults, vitestExitCode: number): Pick<VerifyResult, 'exitCode' | 'passed' | 'failed' | 'skipped' | 'failures' | 'setup'> {
+  const count = (state: TestResult['state']) => run.tests.filter((t) => t.state === state).length
+  const broken = run.tests.filter((t) => t.state === 'failed')
+  const reported = run.errors.filter((e) => e.kind !== 'run')
+  const passed = count('passed')
+  const skipped = count('skipped')
+  const failed = broken.length + reported.length
+  const isSetup = (name: string | undefined) => name === 'LabSetupError'
+  const testLine = (t: TestResult) => `${t.file} > ${t.name}: ${t.error ?? ''}`
+  const errorLine = (e: RunError) => `${e.where || (e.kind === 'unhandled' ? 'unhandled' : 'vitest')}: ${e.message}`
+  const setup = [...broken.filter((t) => isSetup(t.errorType)).map(testLine), ...run.errors.filter((e) => isSetup(e.name)).map(errorLine)]
+  if (!run.tests.length && !run.errors.some((e) => e.kind === 'suite') && vitestExitCode !== 0) {
+    setup.unshift(`vitest ran no test (exit ${vitestExitCode}): a lab started before the suites (the images, the LVS lab) could not be set up, or no suite matched; see vitest's output above`)
   }
-  const failures = [...broken.filter((t) => t.errorType !== 'LabSetupError').map(line), ...errors.map((e) => `${e.where}: ${e.message}`)]
-  const exitCode = setup.length ? 3 : vitestExitCode === 0 && failed === 0 && passed > 0 ? 0 : 1
+  const failures = [...broken.filter((t) => !isSetup(t.errorType)).map(testLine), ...run.errors.filter((e) => !isSetup(e.name)).map(errorLine)]
+  if (vitestExitCode !== 0 && !setup.length && !failures.length) {
+    failures.push(`vitest exited ${vitestExitCode} with no failed test: an error outside the tests (a lab's teardown, a reporter); see vitest's output above`)
+  }
+  const exitCode = setup.length ? 3 : vitestExitCode === 0 && failed === 0 && !failures.length && passed > 0 ? 0 : 1
   return { exitCode, passed, failed, skipped, failures, setup }
 }
 

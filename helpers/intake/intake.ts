@@ -12,14 +12,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
-import { ORIGINS_FILE, displayPath, sameFile } from '../settings.ts'
+import { ORIGINS_FILE, displayPath, fixturesDir, sameFile } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { labProperties } from '../validate/index.ts'
 import { type TomcatServer, readServerXml } from '../validate/tomcat.ts'
 import { type Classified, type SourceLine, assemble, classify } from './classify.ts'
+import { MAX_NODES, MIN_NODES, nodeName, nodeNames } from './plan.ts'
 
-/** The lab's Tomcat nodes, in the order a team's unnamed files are given to them. */
-export const INTAKE_NODES = ['node01', 'node02'] as const
 
 /** Which file is which, where the content alone cannot tell (lb-e2e.json, or the CLI's options). */
 export interface IntakeChoice {
@@ -47,7 +46,7 @@ export interface Intake {
 }
 
 const CHOICE_FILE = 'lb-e2e.json'
-const LAYOUT_NAMES = /^(tomcat\/server\.xml|tomcat\/node0[12]\/server\.xml|httpd\/balancer-(sticky|nonsticky)\.conf|httpd\/realserver\.conf|ipvs\/[\w.-]+\.rules|webapp\/WEB-INF\/web\.xml)$/
+const LAYOUT_NAMES = /^(tomcat\/server\.xml|tomcat\/node0[1-4]\/server\.xml|httpd\/balancer-(sticky|nonsticky)\.conf|httpd\/realserver\.conf|ipvs\/[\w.-]+\.rules|webapp\/WEB-INF\/web\.xml)$/
 
 export function intake(dir: string, given: IntakeChoice = {}): Intake {
   try {
@@ -80,30 +79,52 @@ function take(dir: string, given: IntakeChoice): Intake {
     return rel
   })
 
+  // How many members the team's balancer has (its first with members): the node count for one
+  // shared server.xml, and the check on one server.xml a node.
+  const httpd = of('httpd')
+  const tops = choice.httpd?.length ? chosen(choice.httpd, 'httpd') : httpd.filter((c) => !c.includedBy && c.file !== 'httpd/realserver.conf').map((c) => c.file)
+  const assembled = new Map(tops.map((file) => [file, assemble(dir, file)]))
+  const firstBalancer = tops.map((file) => ({ file, b: readHttpdConfig(assembled.get(file)!.map((l) => l.text).join('\n'), file).balancers.find((b) => b.members.length) }))
+    .find((x) => x.b !== undefined)
+  const memberCount = firstBalancer?.b?.members.length
+
   // Tomcat: layout names first, else the choice, else by count.
   const servers = of('server.xml').map((c) => c.file)
   const layoutServers = servers.filter((f) => LAYOUT_NAMES.test(f))
+  const count = (files: number) => {
+    const n = files === 1 ? memberCount ?? MIN_NODES : files
+    if (n < MIN_NODES || n > MAX_NODES) {
+      throw new LabError(`${files === 1 && firstBalancer ? `${firstBalancer.file}: balancer://${firstBalancer.b!.name} has ${n} members` : `${displayPath(dir)}: ${n} Tomcat server.xml files`}; ` +
+        `the lab runs ${MIN_NODES} to ${MAX_NODES} Tomcat nodes`)
+    }
+    return n
+  }
   let nodeFiles: Record<string, string> = {}
   if (choice.serverXml?.length) {
     const picked = chosen(choice.serverXml, 'server-xml')
-    if (picked.length !== 1 && picked.length !== INTAKE_NODES.length) throw new LabError(`${CHOICE_FILE} / --server-xml: name one server.xml for every node or one per node (${INTAKE_NODES.join(', ')}), not ${picked.length}`)
-    nodeFiles = Object.fromEntries(INTAKE_NODES.map((n, i) => [n, picked[picked.length === 1 ? 0 : i]!]))
+    nodeFiles = Object.fromEntries(nodeNames(count(picked.length)).map((n, i) => [n, picked[picked.length === 1 ? 0 : i]!]))
   } else if (layoutServers.length) {
-    // Laid out like fixtures/: a node without a file of its own keeps the lab's default.
-    for (const n of INTAKE_NODES) {
+    // Laid out like fixtures/: a node without a file of its own keeps the shared one, or the lab's default.
+    const perNode = layoutServers.filter((f) => f !== 'tomcat/server.xml').map((f) => f.split('/')[1]!).sort()
+    const names = nodeNames(perNode.length ? nodeNames(MAX_NODES).indexOf(perNode.at(-1)!) + 1 : count(1))
+    for (const n of names) {
       const own = layoutServers.find((f) => f === `tomcat/${n}/server.xml`) ?? layoutServers.find((f) => f === 'tomcat/server.xml')
       if (own) nodeFiles[n] = own
       else mapping.push(`${n}: no server.xml of yours → the lab's fixtures/tomcat/server.xml`)
     }
   } else if (servers.length === 1) {
-    nodeFiles = Object.fromEntries(INTAKE_NODES.map((n) => [n, servers[0]!]))
-  } else if (servers.length === INTAKE_NODES.length) {
-    nodeFiles = Object.fromEntries(INTAKE_NODES.map((n, i) => [n, servers[i]!]))
-  } else if (servers.length > INTAKE_NODES.length) {
-    throw new LabError(`${displayPath(dir)}: ${servers.length} Tomcat server.xml files (${servers.join(', ')}); the lab runs ${INTAKE_NODES.length} nodes: ` +
-      `name them in ${CHOICE_FILE} ({ "serverXml": ["a/server.xml", "b/server.xml"] }) or with --server-xml (once per node)`)
+    nodeFiles = Object.fromEntries(nodeNames(count(1)).map((n) => [n, servers[0]!]))
+  } else if (servers.length > 1) {
+    if (servers.length > MAX_NODES || (memberCount !== undefined && memberCount !== servers.length)) {
+      const runs = memberCount !== undefined ? `${firstBalancer!.file}'s balancer://${firstBalancer!.b!.name} has ${memberCount} members` : `the lab runs ${MIN_NODES} to ${MAX_NODES} nodes`
+      throw new LabError(`${displayPath(dir)}: ${servers.length} Tomcat server.xml files (${servers.join(', ')}), and ${runs}: ` +
+        `name the server.xml to run, one per member, in node order, in ${CHOICE_FILE} ({ "serverXml": ["a/server.xml", "b/server.xml"] }) or with --server-xml (once per node)`)
+    }
+    nodeFiles = Object.fromEntries(nodeNames(count(servers.length)).map((n, i) => [n, servers[i]!]))
   }
   const routes: Record<string, string | undefined> = {}
+  const propertyRoute = new Set<string>()
+  const jvmRoutes: Record<string, string> = {}
   for (const [node, file] of Object.entries(nodeFiles)) {
     const text = readFileSync(path.join(dir, file), 'utf8')
     const shared = Object.values(nodeFiles).filter((f) => f === file).length > 1 || file === 'tomcat/server.xml'
@@ -111,27 +132,25 @@ function take(dir: string, given: IntakeChoice): Intake {
     put(target, file, text)
     const read = readNode(text, path.join(dir, file), node)
     routes[node] = read.server?.engine?.jvmRoute?.value
+    if (read.server?.engine?.jvmRoute?.raw === '${jvmRoute}') propertyRoute.add(node)
     const runBy = Object.entries(nodeFiles).filter(([, f]) => f === file).map(([n]) => n)
     if (!mapping.some((m) => m.startsWith(`${file}:`))) mapping.push(`${file}: ${describeServer(read)} → ${runBy.join(', ')}`)
   }
   for (const f of servers.filter((s) => !Object.values(nodeFiles).includes(s))) unused.push({ file: f, why: `a server.xml the lab does not run (its nodes run ${[...new Set(Object.values(nodeFiles))].join(', ')})` })
 
   // httpd: each top-level file with a balancer, sticky or not.
-  const httpd = of('httpd')
-  const tops = choice.httpd?.length ? chosen(choice.httpd, 'httpd') : httpd.filter((c) => !c.includedBy && c.file !== 'httpd/realserver.conf').map((c) => c.file)
   for (const c of httpd.filter((x) => !x.includedBy && !tops.includes(x.file) && x.file !== 'httpd/realserver.conf')) {
     unused.push({ file: c.file, why: `httpd configuration not chosen (${CHOICE_FILE} / --httpd names ${tops.join(', ')})` })
   }
   const roles: Record<'sticky' | 'nonsticky', string[]> = { sticky: [], nonsticky: [] }
-  const assembled = new Map<string, SourceLine[]>()
   for (const file of tops) {
-    const lines = assemble(dir, file)
+    const lines = assembled.get(file)!
     const config = readHttpdConfig(lines.map((l) => l.text).join('\n'), file)
     if (!config.balancers.some((b) => b.members.length)) {
       unused.push({ file, why: 'httpd configuration without a balancer (no BalancerMember in it or its Includes)' })
+      assembled.delete(file)
       continue
     }
-    assembled.set(file, lines)
     const named = /^httpd\/balancer-(sticky|nonsticky)\.conf$/.exec(file)?.[1] as 'sticky' | 'nonsticky' | undefined
     roles[named ?? (/stickysession\s*=/i.test(lines.map((l) => l.text).join('\n')) ? 'sticky' : 'nonsticky')].push(file)
   }
@@ -147,7 +166,16 @@ function take(dir: string, given: IntakeChoice): Intake {
     for (const f of others.filter((x) => x !== file)) unused.push({ file: f, why: `another ${role} balancer: ${file} is the one the lab runs` })
     if (!file) continue
     const source = assembled.get(file)!
-    const { text, lines, members, dropped } = balancerFile(source, file, routes)
+    const { text, lines, members, dropped, routed } = balancerFile(source, file, routes)
+    // A server.xml that leaves jvmRoute to ${jvmRoute}: each host passes its own, the one its member's route= names.
+    if (role === 'sticky') {
+      for (const [node, route] of Object.entries(routed)) {
+        if (!propertyRoute.has(node) || route === node) continue
+        jvmRoutes[node] = route
+        routes[node] = route
+        mapping.push(`${node}: jvmRoute="\${jvmRoute}" → ${route}, its member's route= (as its host passes -DjvmRoute=${route})`)
+      }
+    }
     const target = `httpd/balancer-${role}.conf`
     // One file with nothing dropped: kept whole, every line and column where it was written.
     const whole = !dropped && source.every((l) => l.file === file)
@@ -160,6 +188,25 @@ function take(dir: string, given: IntakeChoice): Intake {
   }
   for (const c of httpd.filter((x) => x.includedBy && !tops.includes(x.file))) {
     if (![...assembled.values()].some((ls) => ls.some((l) => l.file === c.file))) unused.push({ file: c.file, why: `included by ${c.includedBy!.file}:${c.includedBy!.line}, which holds no balancer the lab runs` })
+  }
+
+  // A balancer the team's files do not bring (only Tomcat files: their balancer is nginx or a
+  // cloud's; or no non-sticky one): the lab's own fronts as many nodes as the files describe, each
+  // sticky member routed to its node's jvmRoute. The fixture as it is when it fits (two nodes, node01/node02).
+  const nodeList = Object.keys(nodeFiles)
+  const ownRoutes = nodeList.map((n) => routes[n])
+  const fits = { sticky: nodeList.length === MIN_NODES && ownRoutes.every((r, i) => r === nodeList[i]), nonsticky: nodeList.length === MIN_NODES }
+  for (const role of ['sticky', 'nonsticky'] as const) {
+    if (roles[role].length || !nodeList.length || fits[role]) continue
+    if (role === 'sticky' && ownRoutes.some((r) => r === undefined)) {
+      mapping.push(`no sticky balancer of yours, and ${nodeList.filter((_, i) => ownRoutes[i] === undefined).join(', ')} set no jvmRoute: the lab's sticky balancer cannot stick to them by route`)
+      continue
+    }
+    const fixture = path.join(fixturesDir, `httpd/balancer-${role}.conf`)
+    files[`httpd/balancer-${role}.conf`] = labBalancer(readFileSync(fixture, 'utf8'), nodeList.map((n, i) => ownRoutes[i] ?? n))
+    origins[`httpd/balancer-${role}.conf`] = { file: path.relative(dir, fixture) }
+    mapping.push(`no ${role === 'sticky' ? 'sticky' : 'non-sticky'} balancer of yours: the lab's own (fixtures/httpd/balancer-${role}.conf) fronts the ${nodeList.length} nodes` +
+      (role === 'sticky' ? `, sticky by JSESSIONID route suffix, routes ${ownRoutes.join(', ')}` : ', not sticky'))
   }
 
   // The webapp, the web.xml, the rules.
@@ -195,7 +242,7 @@ function take(dir: string, given: IntakeChoice): Intake {
     mkdirSync(path.dirname(path.join(overlay, file)), { recursive: true })
     writeFileSync(path.join(overlay, file), text)
   }
-  writeFileSync(path.join(overlay, ORIGINS_FILE), JSON.stringify({ dir, origins }))
+  writeFileSync(path.join(overlay, ORIGINS_FILE), JSON.stringify({ dir, origins, ...(Object.keys(jvmRoutes).length ? { jvmRoutes } : {}) }))
   return { dir, overlay, mapping, unused, origins, ...(warFile ? { war: warFile } : {}) }
 }
 
@@ -216,9 +263,10 @@ export function describeIntake(taken: Intake): string {
  * included, is kept for `apache2 -t` to judge. A file with nothing to drop is kept whole (its lines
  * and columns as written). Members on hosts the lab does not have are mapped onto its nodes.
  */
-function balancerFile(lines: SourceLine[], file: string, routes: Record<string, string | undefined>): { text: string; lines: Origin[]; members: string[]; dropped: number } {
+function balancerFile(lines: SourceLine[], file: string, routes: Record<string, string | undefined>): { text: string; lines: Origin[]; members: string[]; dropped: number; routed: Record<string, string> } {
   const kept: SourceLine[] = []
   const members: string[] = []
+  const routed: Record<string, string> = {}
   let dropped = 0
   let inProxy = false
   let skipDepth = 0
@@ -249,7 +297,10 @@ function balancerFile(lines: SourceLine[], file: string, routes: Record<string, 
       if (!host!.startsWith('${') && !isLoopback(host!)) {
         if (!node) throw new LabError(`${l.file}:${l.line}: BalancerMember ${scheme}://${host}${port ? `:${port}` : ''} is member ${order} of its balancer, but the lab runs ${nodes.length} Tomcat nodes: give it as many members as nodes`)
         const upper = node.toUpperCase()
-        kept.push({ ...l, text: `${lead}${q1}${scheme}://\${${upper}_ADDR}:\${${upper}_PORT}${rest}${q2}${params}` })
+        // An ajp:// member reaches the node's AJP connector, an http:// one its HTTP connector.
+        const portVariable = scheme!.toLowerCase() === 'ajp' ? `${upper}_AJP_PORT` : `${upper}_PORT`
+        kept.push({ ...l, text: `${lead}${q1}${scheme}://\${${upper}_ADDR}:\${${portVariable}}${rest}${q2}${params}` })
+        if (route !== undefined) routed[node] = route
         members.push(`${l.file}:${l.line}: member ${scheme}://${host}${port ? `:${port}` : ''} → ${node}${route ? ` (route=${route})` : ' (by order)'}: a lab address; nothing is sent to ${host}`)
         continue
       }
@@ -257,7 +308,19 @@ function balancerFile(lines: SourceLine[], file: string, routes: Record<string, 
     kept.push(l)
   }
   const joined = kept.map((k) => k.text).join('\n')
-  return { text: joined.endsWith('\n') || kept.at(-1)?.text === '' ? joined : `${joined}\n`, lines: kept.map((k) => ({ file: k.file, line: k.line })), members, dropped }
+  return { text: joined.endsWith('\n') || kept.at(-1)?.text === '' ? joined : `${joined}\n`, lines: kept.map((k) => ({ file: k.file, line: k.line })), members, dropped, routed }
+}
+
+/**
+ * The lab's balancer file (the fixture) for these nodes: its member line once a node, the node's
+ * variables and route in it, everything else (comments, timeouts, ProxyPass) as the fixture has it.
+ */
+function labBalancer(fixture: string, routes: string[]): string {
+  const lines = fixture.split('\n')
+  const member = lines.find((l) => /^\s*BalancerMember\b/.test(l))!
+  const members = routes.map((route, i) => member.replaceAll('NODE01', nodeName(i).toUpperCase()).replace(/\broute=\S+/, `route=${route}`))
+  const first = lines.indexOf(member)
+  return [...lines.slice(0, first), ...members, ...lines.slice(first).filter((l) => !/^\s*BalancerMember\b/.test(l))].join('\n')
 }
 
 /** Blocks of the server's own configuration, dropped whole: the lab's httpd has its own. */
@@ -309,7 +372,8 @@ function describeServer({ server: s, problem }: ReturnType<typeof readNode>): st
   const route = s.engine?.jvmRoute?.raw ?? '(none)'
   const http = s.httpPorts[0]?.raw ?? '(none)'
   const receiver = s.cluster?.receiver.port.raw
-  return `jvmRoute ${route}, HTTP ${http}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
+  const ajp = s.ajpConnectors[0]?.port.raw
+  return `jvmRoute ${route}, HTTP ${http}${ajp ? `, AJP ${ajp}` : ''}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
 }
 
 function readChoice(dir: string): IntakeChoice {

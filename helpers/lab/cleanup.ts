@@ -80,19 +80,33 @@ export function removeRun(run = runId()): Leftovers {
 }
 
 /**
- * A lab's teardown: every removal attempted in turn, even after one failed (a stuck container must
- * not leave the rest and the network behind), then the first failure thrown.
+ * A lab's teardown: the stack's removals in reverse, every one attempted even after one failed (a
+ * stuck container must not leave the rest and the network behind), then the first failure thrown
+ * as it was: disposeAsync wraps a second failure and the first in a SuppressedError, whose message
+ * is not why.
+ */
+export async function disposeInTurn(undo: AsyncDisposableStack): Promise<void> {
+  try {
+    await undo.disposeAsync()
+  } catch (error) {
+    throw firstFailure(error)
+  }
+}
+
+/**
+ * The same for removals of what already exists, outside any creation (a started lab's parts, a
+ * pool's labs): each attempted in the order given, then the first failure thrown.
  */
 export async function removeInTurn(removals: (() => Promise<unknown>)[]): Promise<void> {
-  let failed: { error: unknown } | undefined
-  for (const remove of removals) {
-    try {
-      await remove()
-    } catch (error) {
-      failed ??= { error }
-    }
-  }
-  if (failed) throw failed.error
+  const undo = new AsyncDisposableStack()
+  for (const remove of removals.toReversed()) undo.defer(async () => { await remove() })
+  await disposeInTurn(undo)
+}
+
+/** Each later failure wraps the one before it: the innermost is the first. */
+function firstFailure(error: unknown): unknown {
+  while (error instanceof SuppressedError) error = error.suppressed
+  return error
 }
 
 let installed = false

@@ -41,9 +41,9 @@ export class ExSessionUser {
     return parsePage(reply)
   }
 
-  /** The JSESSIONID the browser would send next. */
-  cookie(): Promise<string | undefined> {
-    return this.browser.cookie(this.#url, 'JSESSIONID')
+  /** The browser's cookie of that name for the page (Tomcat's JSESSIONID unless another is named, e.g. a balancer's ROUTEID). */
+  cookie(name = 'JSESSIONID'): Promise<string | undefined> {
+    return this.browser.cookie(this.#url, name)
   }
 
   #pageUrl(set?: { name: string; value: string }): string {

@@ -3,8 +3,19 @@
  * never wires containers itself. The same code that creates a lab tears it down.
  */
 import { describe, inject, test as base } from 'vitest'
+import { type Plan, type Topology, preferredLayout } from '../intake/plan.ts'
 import { LvsLab } from './lvs-lab.ts'
-import { type Topology, TomcatLabPool, layoutChoices } from './tomcat-lab.ts'
+import { TomcatLabPool } from './tomcat-lab.ts'
+
+/** The run's plan (helpers/intake/plan.ts), made once in vitest's main process: what a suite reads at collection. */
+export function runPlan(): Plan {
+  return inject('plan')
+}
+
+/** The layout a suite that needs one runs in (multi-host unless the files were written for one host). */
+export function oneLayout(): Topology {
+  return preferredLayout(runPlan())
+}
 
 export const test = base
   // One attachment per test file to the LVS lab started by the project's globalSetup.
@@ -20,8 +31,9 @@ export const test = base
   })
   // Tomcat labs, shared by all files of the worker (the tomcat project runs without isolation):
   // `await tomcatLabs.get({ topology })` hands out a healthy lab of that configuration.
-  .extend('tomcatLabs', { scope: 'worker' }, async ({}, { onCleanup }) => {
-    const pool = new TomcatLabPool()
+  .extend('plan', { scope: 'worker' }, async () => runPlan())
+  .extend('tomcatLabs', { scope: 'worker' }, async ({ plan }, { onCleanup }) => {
+    const pool = new TomcatLabPool(plan)
     onCleanup(() => pool.stopAll())
     return pool
   })
@@ -32,7 +44,7 @@ export const test = base
  * line count its tests as skipped instead of never hearing of them.
  */
 export function describeEachLayout(title: string, body: (topology: Topology) => void): void {
-  for (const { topology, skip } of layoutChoices()) {
+  for (const { topology, skip } of runPlan().layouts) {
     const name = title.replace('%s', topology)
     describe.skipIf(skip !== undefined)(skip ? `${name} (skipped: ${skip})` : name, () => body(topology))
   }

@@ -13,7 +13,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   removeRunOnExit()
   resetFigures()
-  const lab = await startLvsLab()
+  const lab = await startLvsLab(project.getProvidedContext().plan)
   record({ kind: 'ipvs-backend', backend: lab.info.director.backend, reason: lab.info.director.reason })
   project.provide('lvs', lab.info)
   return () => lab.stop()

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { removeInTurn } from './cleanup.ts'
+import { disposeInTurn } from './cleanup.ts'
 import { type ContainerControl, controlContainer, labContainer, startedOrRemoved } from './containers.ts'
 import { LabError, asSetupError } from '../errors.ts'
 import { fetchOnce } from './http.ts'
@@ -18,7 +18,8 @@ import { type Counters, type ServerRow, type ServiceFigures, parseStats } from '
 import { createLabNetwork } from './network.ts'
 import { step } from '../progress.ts'
 import { type RealServerInfo, RealServerContainer, servedBy, untilServing } from './realserver.ts'
-import { displayPath, fixturePath } from '../settings.ts'
+import { type Plan, planFile } from '../intake/plan.ts'
+import { displayPath } from '../settings.ts'
 import { record } from '../report/figures.ts'
 import { tally } from '../checks/tally.ts'
 import { until } from '../wait.ts'
@@ -29,6 +30,8 @@ export interface LvsLabInfo {
   director: DirectorInfo
   nodes: RealServerInfo[]
   client: { id: string; address: string; sources: string[] }
+  /** The plan's files (ipvs/*.rules …): the rules the suites apply come from here. */
+  files: Record<string, string>
 }
 
 export interface StartedLvsLab {
@@ -49,39 +52,35 @@ async function timed<T>(work: Promise<T>, took: (ms: number) => void): Promise<T
 const CLIENT_SOURCES = Array.from({ length: 16 }, (_, i) => 160 + i)
 
 /** Brings the whole lab up; on any failure removes what did start and rethrows why it failed. */
-export async function startLvsLab(): Promise<StartedLvsLab> {
+export async function startLvsLab(plan: Pick<Plan, 'files'>): Promise<StartedLvsLab> {
   await Promise.all([ensureImage('apache'), ensureImage('director')])
   const network = await step('LVS lab network', () => createLabNetwork('lvs'))
-  // Each part registers its removal as soon as it has started; removed in reverse, the network last.
-  const undo: (() => Promise<unknown>)[] = [() => network.remove()]
-  const owned = async <T>(start: Promise<T>, remove: (started: T) => Promise<unknown>): Promise<T> => {
-    const started = await start
-    undo.push(() => remove(started))
-    return started
-  }
-  const stop = () => removeInTurn(undo.splice(0).reverse())
+  // Each part's removal is deferred as soon as it has started; removed in reverse, the network last.
+  const undo = new AsyncDisposableStack()
+  undo.defer(() => network.remove())
   try {
     const vip = network.address(200)
     const timings = { directorMs: 0, realServersMs: 0 }
     const [director, nodes, client] = await allSettled([
-      timed(owned(startDirector(network, vip), (d) => d.stop()), (ms) => { timings.directorMs = ms }),
+      timed(startDirector(network, vip).then((d) => undo.adopt(d, () => d.stop())), (ms) => { timings.directorMs = ms }),
       timed(step('LVS real servers node1–node3', () => allSettled([1, 2, 3].map((n) =>
-        owned(new RealServerContainer(n, network.name, network.address(130 + n)).start(), (s) => s.stop())))), (ms) => { timings.realServersMs = ms }),
-      owned(startClient(network.name, CLIENT_SOURCES.map(network.address)), (c) => c.remove()),
+        new RealServerContainer(n, network.name, network.address(130 + n), planFile(plan, 'httpd/realserver.conf')).start()
+          .then((s) => undo.adopt(s, async () => { await s.stop() }))))), (ms) => { timings.realServersMs = ms }),
+      startClient(network.name, CLIENT_SOURCES.map(network.address)).then((c) => undo.adopt(c, () => c.remove())),
     ])
-    return {
-      info: {
-        network: { name: network.name, bridge: network.bridge, subnet: network.subnet, gateway: network.gateway },
-        vip,
-        director: director.info,
-        nodes: nodes.map((n) => n.info),
-        client: { id: client.id, address: client.address, sources: CLIENT_SOURCES.map(network.address) },
-      },
-      timings,
-      stop,
+    const info: LvsLabInfo = {
+      network: { name: network.name, bridge: network.bridge, subnet: network.subnet, gateway: network.gateway },
+      vip,
+      director: director.info,
+      nodes: nodes.map((n) => n.info),
+      client: { id: client.id, address: client.address, sources: CLIENT_SOURCES.map(network.address) },
+      files: plan.files,
     }
+    const owned = undo.move() // the lab owns them now: stop() removes them
+    return { info, timings, stop: () => disposeInTurn(owned) }
   } catch (error) {
-    await stop().catch(() => undefined) // the error that counts is why the lab did not start
+    // The error that counts is why the lab did not start, not a removal failing after it.
+    await undo.disposeAsync().catch(() => undefined)
     throw asSetupError('LVS lab', error)
   }
 }
@@ -140,9 +139,9 @@ export class LvsLab {
     return controlContainer(this.node(name).id)
   }
 
-  /** A rules file of fixtures/ipvs/ (or the LAB_FIXTURES overlay's), with VIP and node1… resolved to this lab's addresses. */
+  /** A rules file of the plan (fixtures/ipvs/, or the team's), with VIP and node1… resolved to this lab's addresses. */
   async rules(file: string): Promise<RuleCommand[]> {
-    const full = fixturePath(path.join('ipvs', file))
+    const full = planFile(this.info, `ipvs/${file}`)
     const names = Object.fromEntries([['VIP', this.vip], ...this.info.nodes.map((n) => [n.name, n.address])])
     return resolveRules(parseRules(await readFile(full, 'utf8'), displayPath(full)), names, displayPath(full))
   }

@@ -8,7 +8,7 @@ import { AbstractStartedContainer, GenericContainer, type StartedTestContainer }
 import { startedOrRemoved, withStaticAddress, withSysctls } from './containers.ts'
 import { fetchOnce } from './http.ts'
 import { imageTag } from './images.ts'
-import { fixturePath, labels, resourceName } from '../settings.ts'
+import { labels, resourceName } from '../settings.ts'
 import { until } from '../wait.ts'
 
 /** What a test worker needs to know of a real server started elsewhere (plain data). */
@@ -26,7 +26,7 @@ export class RealServerContainer extends GenericContainer {
   readonly #network: string
 
   /** Real server `n` on the lab network at a fixed address (kept across stop/start). */
-  constructor(n: number, network: string, address: string) {
+  constructor(n: number, network: string, address: string, config: string) {
     super(imageTag('apache'))
     this.#n = n
     this.#network = network
@@ -34,7 +34,7 @@ export class RealServerContainer extends GenericContainer {
     this.withName(resourceName(`node${n}`))
       .withLabels(labels())
       .withAddedCapabilities('NET_ADMIN')
-      .withCopyFilesToContainer([{ source: fixturePath('httpd/realserver.conf'), target: '/etc/apache2/sites-enabled/realserver.conf' }])
+      .withCopyFilesToContainer([{ source: config, target: '/etc/apache2/sites-enabled/realserver.conf' }])
       .withCopyContentToContainer([{ content: `It works! node ${n}\n`, target: '/var/www/html/index.html' }])
     withSysctls(this, { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.all.arp_announce': '2' })
   }

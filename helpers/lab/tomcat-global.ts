@@ -4,13 +4,14 @@
  */
 import { removeRunOnExit } from './cleanup.ts'
 import { record, resetFigures } from '../report/figures.ts'
-import { describeLimits, limitsMode } from '../checks/limits.ts'
+import type { TestProject } from 'vitest/node'
 import { ensureImage } from './images.ts'
 
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<void> {
   removeRunOnExit()
   resetFigures()
-  record({ kind: 'limits', mode: limitsMode(), description: describeLimits() })
+  const { limits } = project.getProvidedContext().plan
+  record({ kind: 'limits', mode: limits.mode, description: limits.description })
   await ensureImage('apache')
   await ensureImage('tomcat')
 }

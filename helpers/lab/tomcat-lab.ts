@@ -1,10 +1,10 @@
 /**
- * The Tomcat session-replication lab: two clustered Tomcat nodes (jvmRoute node01/node02) running
- * ExSession behind an Apache mod_proxy_balancer, in one of two real layouts:
- *  - `single-host`, the original post's: the balancer and both Tomcats share one network namespace;
- *    members are http://127.0.0.1:8180 and :8280, and a stopped node refuses connections at once.
+ * The Tomcat session-replication lab: two to four clustered Tomcat nodes (as many as the plan's
+ * files describe) running ExSession behind an Apache mod_proxy_balancer, in one of two real layouts:
+ *  - `single-host`, the original post's: the balancer and every Tomcat share one network namespace;
+ *    members are http://127.0.0.1:8180, :8280 …, and a stopped node refuses connections at once.
  *  - `multi-host`, as production runs it: each Tomcat its own container and (fixed) address.
- * Address plan on its own network: balancer .140, node01 .141, node02 .142.
+ * Address plan on its own network: balancer .140, node01 .141, node02 .142, node03 .143, node04 .144.
  */
 import { readFileSync } from 'node:fs'
 import { assert } from 'vitest'
@@ -14,138 +14,83 @@ import { removeInTurn } from './cleanup.ts'
 import { LabError, asSetupError } from '../errors.ts'
 import { ExSessionUser, type SessionPage } from './exsession.ts'
 import { ensureImage } from './images.ts'
+import { type BalancerPlan, type Limits, type NodePlan, type Plan, type Stickiness, type Topology, memberVariables, planFile, readBalancer, readNodes } from '../intake/plan.ts'
 import { type LabNetwork, createLabNetwork } from './network.ts'
 import { step } from '../progress.ts'
-import { displayPath, fixturePath, fixturesDir, labWar, serverXmlPath } from '../settings.ts'
+import { displayPath, fixturesDir } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
-import { labProperties } from '../validate/index.ts'
-import { readServerXml } from '../validate/tomcat.ts'
 import { type ClusterView, type StartedTomcatNode, TomcatNodeContainer } from './tomcat-node.ts'
 import { until } from '../wait.ts'
-import { EXSESSION_PROXY_CONF, contextDescriptorDir, exSessionPathBeside, exSessionProxyConf } from './webapp.ts'
-
-export type Topology = 'single-host' | 'multi-host'
-export const TOPOLOGIES: Topology[] = ['single-host', 'multi-host']
+import { EXSESSION_PROXY_CONF, exSessionContexts, exSessionProxyConf } from './webapp.ts'
 
 export interface TomcatLabOptions {
   topology: Topology
-  /** server.xml under test, relative to fixtures/ (default tomcat/server.xml). */
+  /** server.xml under test, relative to fixtures/ (default: the plan's own, per node). The project's characterization variants name theirs. */
   serverXml?: string
   /** Balancer configuration under test, relative to fixtures/ (default httpd/balancer-sticky.conf). */
   balancer?: string
 }
 
-/** The lab's two nodes: containers, directories of a per-node server.xml (tomcat/<node>/server.xml). */
-export const NODES = ['node01', 'node02'] as const
-export type NodeName = (typeof NODES)[number]
-
-/** Per-node ports the lab gives a server.xml that reads them as ${http.port} / ${shutdown.port}. */
-const DEFAULT_PORTS: Record<Topology, Record<NodeName, { http: number; shutdown: number }>> = {
-  'single-host': { node01: { http: 8180, shutdown: 8105 }, node02: { http: 8280, shutdown: 8205 } },
-  'multi-host': { node01: { http: 8080, shutdown: 8005 }, node02: { http: 8080, shutdown: 8005 } },
-}
-
-/** What one node runs, read from its server.xml (and the balancer, for a port the file leaves to a property). */
-export interface NodePlan {
-  name: NodeName
-  file: string
-  /** The Engine's jvmRoute (the session id suffix); the node's name when the file sets none. */
-  route: string
-  http: number
-  shutdown: number
-  /** Where its Host reads context descriptors (relative to CATALINA_BASE): ExSession is deployed by one. */
-  descriptors: string
-  /** channelSendOptions with the asynchronous bit (8, Tomcat's default): replication does not wait for the peer. */
-  asynchronous: boolean
-  /** A <Cluster> where Tomcat uses it (under <Engine> or <Host>): the node must join the others. */
-  clustered: boolean
-}
-
 export interface TomcatLabPlan {
   topology: Topology
   balancer: string
+  /** The balancer as the plan read it: members, stickiness, lbmethod. */
+  balancerPlan: BalancerPlan
   nodes: NodePlan[]
   /** ExSession's web.xml when the configuration under test brings its own. */
   webXml?: string
   war?: string
-  /** The lab's ExSession's context path: /ExSession, or /lb-e2e-ExSession when the team's war is deployed there. */
+  /** Where users visit the lab's ExSession through the balancer: /ExSession, /lb-e2e-ExSession beside a team's ExSession.war, or the path the team's ProxyPass routes. */
   exSessionPath: string
+  /** The contexts ExSession is deployed at on every node (webapp.ts exSessionContexts); the first is read directly. */
+  exSessionContexts: string[]
   /** The lab's balancer file routing exSessionPath when the one under test does not (it mirrors the team's ProxyPass). */
   exSessionProxy?: string
+  /** The run's limits: what turns this lab's measured findings into failures. */
+  limits: Limits
+  /** Per node (by jvmRoute): the route= of its balancer member, what a route cookie carries for it. */
+  memberRoutes: Record<string, string | undefined>
 }
 
 /** The balancer files of a configuration: where the suites' labs take their members from. */
 export const BALANCER_FILES = ['httpd/balancer-sticky.conf', 'httpd/balancer-nonsticky.conf']
 
 /**
- * Every layout, with the reason the configuration under test cannot run in it: members on the
- * loopback address (the post's `http://127.0.0.1:8180`) in any of its balancer files mean it was
- * written for one host, so the multi-host layout does not apply; members the lab names
- * (${NODE01_ADDR}) run in both.
+ * A lab of these options from the run's plan: its nodes, ports and jvmRoutes as the plan read
+ * them. Only the project's own characterization variants (a serverXml or balancer other than the
+ * plan's) are read here, with the plan's readers.
  */
-export function layoutChoices(): { topology: Topology; skip?: string }[] {
-  const oneHost = BALANCER_FILES.map((relative) => fixturePath(relative)).find((file) =>
-    readHttpdConfig(readFileSync(file, 'utf8'), file).balancers.some((b) => b.members.some((m) => isLoopback(m.host))))
-  // Two nodes whose files listen on the same literal HTTP port (8080 on each of their hosts) cannot share one.
-  const literal = NODES.map((name) => {
-    const file = serverXmlPath(name, 'tomcat/server.xml')
-    const connector = readServerXml(readFileSync(file, 'utf8'), file, labProperties(name)).httpPorts[0]
-    return { file, port: connector?.raw?.includes('${') ? undefined : connector?.value }
-  })
-  const clash = literal.find((a, i) => a.port !== undefined && literal.some((b, j) => j > i && b.port === a.port && b.file !== a.file))
-  return TOPOLOGIES.map((topology) => {
-    if (topology === 'multi-host' && oneHost) return { topology, skip: `${displayPath(oneHost)} reaches its members on the loopback address: written for one host` }
-    if (topology === 'single-host' && clash) return { topology, skip: `every node's server.xml listens on HTTP port ${clash.port} (${literal.map((l) => displayPath(l.file)).join(', ')}): on one host only the first could bind it` }
-    return { topology }
-  })
-}
-
-/** The layouts the configuration under test can run in. */
-export function layoutsFor(): Topology[] {
-  return layoutChoices().filter((c) => c.skip === undefined).map((c) => c.topology)
-}
-
-/** The layout a suite that needs one layout runs in: multi-host, as production runs, unless the files were written for one host. */
-export function preferredLayout(): Topology {
-  return layoutsFor().includes('multi-host') ? 'multi-host' : 'single-host'
-}
-
-/** Reads the files a lab of these options runs: ports and jvmRoutes come from them, never assumed. */
-export function planTomcatLab(options: TomcatLabOptions): TomcatLabPlan {
-  const serverXml = options.serverXml ?? 'tomcat/server.xml'
-  const balancer = fixturePath(options.balancer ?? 'httpd/balancer-sticky.conf')
-  const config = readHttpdConfig(readFileSync(balancer, 'utf8'), balancer)
-  const members = config.balancers.flatMap((b) => b.members)
-  if (options.topology === 'multi-host' && members.some((m) => isLoopback(m.host))) {
-    throw new LabError(`${displayPath(balancer)} reaches its members on the loopback address: it was written for one host (single-host layout); ` +
+export function planTomcatLab(plan: Plan, options: TomcatLabOptions): TomcatLabPlan {
+  const relative = options.balancer ?? 'httpd/balancer-sticky.conf'
+  const role = /^httpd\/balancer-(sticky|nonsticky)\.conf$/.exec(relative)?.[1] as 'sticky' | 'nonsticky' | undefined
+  const file = role ? planFile(plan, relative) : path.join(fixturesDir, relative)
+  const balancerPlan = (role && plan.balancers[role]) || readBalancer(file, role ?? 'sticky')
+  if (!balancerPlan) throw new LabError(`${displayPath(file)}: no balancer with members for the Tomcat lab`)
+  if (options.topology === 'multi-host' && balancerPlan.members.some((m) => isLoopback(m.host))) {
+    throw new LabError(`${displayPath(file)} reaches its members on the loopback address: it was written for one host (single-host layout); ` +
       'the multi-host layout cannot run it')
   }
-  const nodes = NODES.map((name): NodePlan => {
-    const file = serverXmlPath(name, serverXml)
-    const text = readFileSync(file, 'utf8')
-    const defaults = DEFAULT_PORTS[options.topology][name]
-    const read = (http: number) => readServerXml(text, file, { ...labProperties(name), 'http.port': String(http), 'shutdown.port': String(defaults.shutdown) })
-    const first = read(defaults.http)
-    const route = first.engine?.jvmRoute?.value ?? name
-    // A connector port left to ${http.port}: the port the balancer's member for this route uses, when it names one.
-    const memberPort = Number(members.find((m) => m.params.route === route && /^\d+$/.test(m.port ?? ''))?.port)
-    const server = first.httpPorts[0]?.raw?.includes('${') && memberPort ? read(memberPort) : first
-    const http = server.httpPorts[0]?.value
-    if (http === undefined) throw new LabError(`${displayPath(file)}: ${name} has no HTTP/1.1 <Connector> with a port: the balancer cannot reach it`)
-    const sendOptions = server.cluster?.channelSendOptions.value
-    return { name, file, route, http, shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file),
-      asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent) }
-  })
-  const webXml = fixturePath('webapp/WEB-INF/web.xml')
-  const war = labWar()
-  const exSessionPath = exSessionPathBeside(war)
-  const exSessionProxy = exSessionProxyConf(config, exSessionPath, war)
+  // The project's own variants with a balancer of their own (the post's) run as many nodes as it has members.
+  const count = role ? plan.nodes[options.topology].length : balancerPlan.members.length
+  const nodes = options.serverXml && options.serverXml !== 'tomcat/server.xml'
+    ? readNodes(Array.from({ length: count }, () => path.join(fixturesDir, options.serverXml!)), balancerPlan.members, options.topology)
+    : plan.nodes[options.topology]
+  const config = readHttpdConfig(readFileSync(file, 'utf8'), file)
+  // A member is its node's by the lab's variable (${NODE02_ADDR}), else by its port on one host, else by order.
+  const memberOf = (n: NodePlan, i: number) => balancerPlan.members.find((m) => m.host === `\${${n.name.toUpperCase()}_ADDR}`)
+    ?? balancerPlan.members.find((m) => isLoopback(m.host) && Number(m.port) === n.http) ?? balancerPlan.members[i]
+  const memberRoutes = Object.fromEntries(nodes.map((n, i) => [n.route, memberOf(n, i)?.params.route]))
+  const { contexts: exSessionContextPaths, front: exSessionPath } = exSessionContexts(config, plan.war)
+  const exSessionProxy = exSessionProxyConf(config, exSessionPath, plan.war)
   return {
-    topology: options.topology, balancer, nodes,
-    ...(webXml.startsWith(fixturesDir) ? {} : { webXml }),
-    ...(war ? { war } : {}),
+    topology: options.topology, balancer: file, balancerPlan, nodes,
+    ...(plan.webXml ? { webXml: plan.webXml } : {}),
+    ...(plan.war ? { war: plan.war } : {}),
     exSessionPath,
+    exSessionContexts: exSessionContextPaths,
     ...(exSessionProxy ? { exSessionProxy } : {}),
+    limits: plan.limits,
+    memberRoutes,
   }
 }
 
@@ -171,7 +116,7 @@ export class TomcatLab {
   readonly plan: TomcatLabPlan
   readonly network: LabNetwork
   readonly balancer: StartedBalancer
-  /** The nodes by jvmRoute (their session id suffix). */
+  /** The nodes by jvmRoute (their session id suffix), in node order. */
   readonly nodes: Record<string, StartedTomcatNode>
   /** From starting the second node to the cluster formed; NaN when it never formed (`formationError` says how it stood). */
   readonly formationMs: number
@@ -189,56 +134,57 @@ export class TomcatLab {
     this.formationError = 'error' in formation ? formation.error : undefined
   }
 
-  static async start(options: TomcatLabOptions): Promise<TomcatLab> {
+  static async start(runPlan: Plan, options: TomcatLabOptions): Promise<TomcatLab> {
     const opts = { serverXml: 'tomcat/server.xml', balancer: 'httpd/balancer-sticky.conf', ...options }
-    const plan = planTomcatLab(opts)
+    const plan = planTomcatLab(runPlan, opts)
     await Promise.all([ensureImage('apache'), ensureImage('tomcat')])
     const files = [...new Set(plan.nodes.map((n) => displayPath(n.file)))].join(' + ')
-    const title = `Tomcat lab (${opts.topology}, ${files}, ${displayPath(plan.balancer)}${plan.war ? `, ${path.basename(plan.war)}` : ''})`
+    const title = `Tomcat lab (${opts.topology}, ${plan.nodes.length} nodes, ${files}, ${displayPath(plan.balancer)}${plan.war ? `, ${path.basename(plan.war)}` : ''})`
     const name = `tc${++labsStarted}`
-    const network = await step(`${title}: network`, () => createLabNetwork(name))
-    const started: { remove(): Promise<void> }[] = []
+    // What exists so far, removed in reverse when the start fails half-way.
+    const undo = new AsyncDisposableStack()
     try {
+      const network = await step(`${title}: network`, () => createLabNetwork(name))
+      undo.defer(() => network.remove())
       return await step(title, async () => {
         const single = opts.topology === 'single-host'
         const nodeAddress = (i: number) => (single ? '127.0.0.1' : network.address(141 + i))
-        const members = Object.fromEntries(plan.nodes.flatMap((n, i) => [
-          [`${n.name.toUpperCase()}_ADDR`, nodeAddress(i)], [`${n.name.toUpperCase()}_PORT`, String(n.http)],
-        ]))
+        const members = memberVariables(plan.nodes, nodeAddress)
         let balancerContainer = new BalancerContainer(plan.balancer, members, name).onNetwork(network.name, network.address(140))
         // The team's file stays as written; the lab's ExSession path is routed by a file beside it.
         if (plan.exSessionProxy) {
           balancerContainer = balancerContainer.withCopyContentToContainer([{ content: plan.exSessionProxy, target: `/etc/apache2/conf-enabled/${EXSESSION_PROXY_CONF}` }])
         }
         const balancer = await balancerContainer.start()
-        started.push(balancer)
+        undo.defer(() => balancer.remove())
         const startNode = async (n: NodePlan, i: number) => {
           let container = new TomcatNodeContainer(n.name, n.route, name)
             .withServerXml(n.file)
             .withPorts(n.http, n.shutdown)
-            .withExSessionPath(plan.exSessionPath, n.descriptors)
+            .withExSessionPaths(plan.exSessionContexts, n.descriptors)
           if (plan.webXml) container = container.withExSessionWebXml(plan.webXml)
           if (plan.war) container = container.withWar(plan.war)
           const node = await (single
             ? container.inNamespaceOf({ id: balancer.getId(), address: network.address(140) })
             : container.onNetwork(network.name, nodeAddress(i))).start()
-          started.push(node)
+          undo.defer(() => node.remove())
           return node
         }
-        // The second node starts only once the first is up: started together, one can block 60 s
-        // in DeltaManager.waitForSendAllSessions (LAB-NOTES).
-        const [first, second] = plan.nodes as [NodePlan, NodePlan]
-        const node01 = await startNode(first, 0)
+        // One node after the other, each once the one before is up: started together, one can
+        // block 60 s in DeltaManager.waitForSendAllSessions (LAB-NOTES).
+        const started: StartedTomcatNode[] = [await startNode(plan.nodes[0]!, 0)]
         const joining = performance.now()
-        const node02 = await startNode(second, 1)
+        for (const [i, n] of plan.nodes.entries()) if (i > 0) started.push(await startNode(n, i))
         // A cluster that never forms is the configuration's failure, not the lab's: the lab
         // starts, and every test that uses it fails with each node's view (restore()).
-        const formation = await untilClustered(plan, [node01, node02]).then(() => ({ ms: performance.now() - joining }), (error: Error) => ({ error }))
-        return new TomcatLab(opts, plan, network, balancer, { [first.route]: node01, [second.route]: node02 }, formation)
+        const formation = await untilClustered(plan, started).then(() => ({ ms: performance.now() - joining }), (error: Error) => ({ error }))
+        const lab = new TomcatLab(opts, plan, network, balancer, Object.fromEntries(plan.nodes.map((n, i) => [n.route, started[i]!])), formation)
+        undo.move() // the lab owns them now: stop() removes them
+        return lab
       })
     } catch (error) {
       // The error that counts is why the lab did not start, not a removal failing after it.
-      await removeInTurn([...started.reverse().map((s) => () => s.remove()), () => network.remove()]).catch(() => undefined)
+      await undo.disposeAsync().catch(() => undefined)
       throw asSetupError(title, error)
     }
   }
@@ -250,6 +196,26 @@ export class TomcatLab {
 
   user(): ExSessionUser { return new ExSessionUser(this.balancer.url, this.plan.exSessionPath) }
 
+  /** How the balancer keeps users on their node, as the plan read it from the file. */
+  get stickiness(): Stickiness { return this.plan.balancerPlan.stickiness }
+
+  /**
+   * The value of the balancer's route cookie for a node (`.node02`, as `ROUTEID=.%{BALANCER_WORKER_ROUTE}e`
+   * sets it), or undefined when the balancer does not stick by a route cookie.
+   */
+  routeCookieFor(route: string): { name: string; value: string } | undefined {
+    const s = this.stickiness
+    if (s.by !== 'route-cookie') return undefined
+    const member = this.plan.memberRoutes[route]
+    if (member === undefined) throw new LabError(`${displayPath(this.plan.balancer)}: no member route= for ${route}: its route cookie cannot name it`)
+    return { name: s.names[0]!, value: `.${member}` }
+  }
+
+  /** The node (jvmRoute) a route cookie's value names; '' for none (no cookie, or a member of no node). */
+  nodeOfRouteCookie(value: string | undefined): string {
+    return this.routes.find((r) => value !== undefined && this.plan.memberRoutes[r] !== undefined && value === `.${this.plan.memberRoutes[r]}`) ?? ''
+  }
+
   node(route: string): StartedTomcatNode {
     const node = this.nodes[route]
     if (!node) throw new LabError(`no Tomcat node with jvmRoute ${route} (${this.routes.join(', ')})`)
@@ -257,19 +223,23 @@ export class TomcatLab {
   }
 
   /**
-   * The balancer's worker for a node, as /server-status names it (by URL only): its host and port,
-   * or in the single-host layout its port (the file may say 127.0.0.1 or localhost).
+   * The balancer's worker for a node, as /server-status names it (by URL only): its host and port
+   * (the AJP connector's for an ajp:// member), or in the single-host layout its port (the file may
+   * say 127.0.0.1 or localhost).
    */
   isWorkerOf(worker: WorkerStatus, route: string): boolean {
     const [member, node] = [new URL(worker.name), new URL(this.node(route).url)]
-    return member.port === node.port && (this.options.topology === 'single-host' || member.hostname === node.hostname)
+    const ajp = this.plan.nodes.find((n) => n.route === route)?.ajp
+    const port = member.protocol === 'ajp:' ? String(ajp) : node.port
+    // mod_status leaves out a scheme's default port (ajp://10.0.0.2 for :8009, http:// for :80).
+    const memberPort = member.port || (member.protocol === 'ajp:' ? '8009' : '80')
+    return memberPort === port && (this.options.topology === 'single-host' || member.hostname === node.hostname)
   }
 
-  /** The other node of the pair. */
-  peer(route: string): StartedTomcatNode {
-    const other = this.routes.find((r) => r !== route)
-    if (other === undefined || !this.nodes[route]) throw new LabError(`no Tomcat node with jvmRoute ${route} (${this.routes.join(', ')})`)
-    return this.node(other)
+  /** Every node but this one: where its users go when it is gone, the peers that hold copies of its sessions. */
+  others(route: string): StartedTomcatNode[] {
+    this.node(route)
+    return this.routes.filter((r) => r !== route).map((r) => this.node(r))
   }
 
   /** Every node of a clustered plan lists every other one as its member (the views shown when not). */
@@ -346,13 +316,18 @@ export async function untilClustered(plan: Pick<TomcatLabPlan, 'nodes'>, nodes: 
  */
 export class TomcatLabPool {
   readonly #labs = new Map<string, Promise<TomcatLab>>()
+  readonly #plan: Plan
+
+  constructor(plan: Plan) {
+    this.#plan = plan
+  }
 
   /** A lab of this configuration, every node running and the cluster formed. */
   async get(options: TomcatLabOptions): Promise<TomcatLab> {
     const key = JSON.stringify([options.topology, options.serverXml ?? '', options.balancer ?? ''])
     let pending = this.#labs.get(key)
     if (!pending) {
-      pending = TomcatLab.start(options)
+      pending = TomcatLab.start(this.#plan, options)
       this.#labs.set(key, pending)
       pending.catch(() => this.#labs.delete(key)) // a failed start is retried by the next user
     }

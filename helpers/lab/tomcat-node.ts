@@ -4,7 +4,7 @@
  * ${shutdown.port}). It has an address of its own on the lab network (multi-host layout) or shares
  * the balancer's network namespace (the original single-host layout).
  * ExSession is deployed by a context descriptor at /ExSession, or at another path when a team's own
- * ExSession.war takes /ExSession (withExSessionPath).
+ * ExSession.war takes /ExSession (withExSessionPaths).
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -73,9 +73,10 @@ export class TomcatNodeContainer extends GenericContainer {
    * ExSession's context path (default /ExSession), and where server.xml's Host reads context
    * descriptors (conf/<Engine name>/<Host name>, or its xmlBase; relative to CATALINA_BASE).
    */
-  withExSessionPath(contextPath: string, descriptors = 'conf/Catalina/localhost'): this {
-    this.#exSessionPath = contextPath
-    return this.withEnvironment({ EXSESSION_PATH: contextPath, EXSESSION_DESCRIPTORS: descriptors })
+  withExSessionPaths(contextPaths: string[], descriptors = 'conf/Catalina/localhost'): this {
+    this.#exSessionPath = contextPaths[0] ?? '/ExSession'
+    // Space-separated, the root context as "/" (its descriptor is ROOT.xml).
+    return this.withEnvironment({ EXSESSION_PATH: contextPaths.map((c) => c || '/').join(' '), EXSESSION_DESCRIPTORS: descriptors })
   }
 
   /** A team's own webapp, deployed beside ExSession at /<name of the .war>. */

@@ -45,6 +45,27 @@ export function webappPagePath(war: string | undefined, exSessionPath: string): 
   return `${war === undefined ? exSessionPath : warContextPath(war)}/`
 }
 
+/** A path as Tomcat names a context: no trailing slash, '' for the root. */
+function contextPath(urlPath: string): string {
+  return urlPath.replace(/\/+$/, '')
+}
+
+/**
+ * Where the lab's ExSession is deployed on the nodes and where its users visit it through the
+ * balancer. Beside a team's war: /ExSession (or aside, exSessionPathBeside). With no war: at every
+ * context the team's ProxyPass lines send to a balancer (`ProxyPass /app balancer://c/session-replication`
+ * → /session-replication; `ProxyPass / balancer://c/` → the root), visited at the first line's
+ * path, so the team's balancer is exercised exactly as written; /ExSession when no line routes one.
+ */
+export function exSessionContexts(config: HttpdConfig, war: string | undefined): { contexts: string[]; front: string } {
+  const rules = war === undefined ? config.proxyPasses.filter((r) => config.balancers.some((b) => b.name.toLowerCase() === r.balancer.toLowerCase() && b.members.length)) : []
+  if (!rules.length) {
+    const path = exSessionPathBeside(war)
+    return { contexts: [path], front: path }
+  }
+  return { contexts: [...new Set(rules.map((r) => contextPath(r.target)))], front: contextPath(rules[0]!.path) }
+}
+
 /** The first ProxyPass (httpd's order) whose path covers `urlPath`: a prefix of it, as httpd matches. */
 export function proxyPassFor(config: HttpdConfig, urlPath: string): ProxyPassRule | undefined {
   return config.proxyPasses.find((rule) => urlPath.startsWith(rule.path))
@@ -89,10 +110,19 @@ export interface WebappPage {
   sessionId: string
   /** The id without its route: what must survive a failover unchanged. */
   key: string
-  /** The route after the last '.': the jvmRoute of the node that made (or last rebound) the session. */
+  /**
+   * The node the balancer binds the user to: the route after the session id's last '.' (the
+   * jvmRoute of the node that made or last rebound it), or the node its route cookie names.
+   */
   route: string
   /** This answer set the cookie (a new session, or JvmRouteBinderValve rebinding it). */
   setCookie: boolean
+}
+
+/** A balancer's route cookie (ROUTEID=.<member route>) and the node (jvmRoute) each value names. */
+export interface RouteCookie {
+  name: string
+  node(value: string | undefined): string
 }
 
 /** A user of the team's webapp through the balancer: a browser that keeps its cookies, one new connection a request. */
@@ -100,9 +130,15 @@ export class WebappUser {
   readonly browser = new Browser()
   readonly url: string
 
-  /** `pagePath`: e.g. /shop/ or /shop/login (webappPagePath). */
-  constructor(baseUrl: string, pagePath: string) {
+  readonly #routeCookie: RouteCookie | undefined
+
+  /**
+   * `pagePath`: e.g. /shop/ or /shop/login (webappPagePath). `routeCookie`: the balancer's own
+   * cookie that names the node (ROUTEID), read instead of the session id's route suffix.
+   */
+  constructor(baseUrl: string, pagePath: string, routeCookie?: RouteCookie) {
     this.url = `${baseUrl}${pagePath}`
+    this.#routeCookie = routeCookie
   }
 
   /** One page; an error answer (4xx, 5xx) or a page that leaves no JSESSIONID throws. */
@@ -115,7 +151,9 @@ export class WebappUser {
         'the probe reads the session only from that cookie: set LAB_WAR_PATH to a page of the webapp that creates a session')
     }
     const setCookie = [reply.headers['set-cookie'] ?? []].flat().some((h) => /^\s*JSESSIONID=/i.test(h))
-    return { url: this.url, status: reply.status, sessionId, key: sessionKey(sessionId), route: routeOf(sessionId), setCookie }
+    const rc = this.#routeCookie
+    const route = rc ? rc.node(await this.browser.cookie(this.url, rc.name)) : routeOf(sessionId)
+    return { url: this.url, status: reply.status, sessionId, key: sessionKey(sessionId), route, setCookie }
   }
 
   /** The JSESSIONID the browser would send next. */

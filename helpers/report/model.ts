@@ -4,6 +4,7 @@
  * tests recorded in reports/figures.jsonl (helpers/report/figures.ts).
  */
 import type { Figure } from './figures.ts'
+import { type JunitFailure, readJunit } from './junit.ts'
 import { type Counters, parseStats, type ServiceFigures } from '../lab/ipvs/table.ts'
 
 /** One line of figures.jsonl. */
@@ -74,45 +75,23 @@ export function parseFigures(text: string, since?: number): { figures: FigureRec
   return { figures, problems }
 }
 
-/** The test results of a JUnit file written by vitest's junit reporter (merged or not). */
-export function resultsFromJunit(xml: string): { tests: TestResult[]; errors: ReportData['errors'] } {
-  const tests: TestResult[] = []
-  const errors: ReportData['errors'] = []
-  for (const m of xml.matchAll(/<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g)) {
-    const attrs = attributes(m[1]!)
-    const body = m[3] ?? ''
-    const failure = /<(failure|error)\b([^>]*?)(\/>|>([\s\S]*?)<\/\1>)/.exec(body)
-    const failureAttrs = failure ? attributes(failure[2]!) : {}
-    const message = failure ? firstLine(failureAttrs.message || decode(failure[4] ?? '')) : undefined
-    if (attrs.classname === 'vitest unhandled errors') {
-      errors.push({ where: 'unhandled', message: message ?? attrs.name ?? '' })
-      continue
+/** The test results of a JUnit file written by vitest's junit reporter (merged or not), and the run's wall time. */
+export function resultsFromJunit(xml: string): Pick<ReportData, 'tests' | 'errors' | 'durationMs'> {
+  const report = readJunit(xml)
+  // A failure's message, or its text when vitest wrote none (an error without one).
+  const message = (f: JunitFailure) => firstLine(f.message || f.text)
+  const tests = report.tests.map((c): TestResult => {
+    const failure = c.failures[0]
+    return {
+      project: '', file: c.classname, name: c.name, state: c.state, durationMs: Math.round(c.time * 1000),
+      annotations: c.properties.map((p) => ({ type: p.name, message: p.value })),
+      ...(failure ? { error: message(failure) } : {}),
+      ...(failure?.type ? { errorType: failure.type } : {}),
     }
-    const state: TestState = failure ? 'failed' : /<skipped\b/.test(body) ? 'skipped' : 'passed'
-    const annotations = [...body.matchAll(/<property\b([^>]*?)\/?>/g)].map((p) => {
-      const a = attributes(p[1]!)
-      return { type: a.name ?? '', message: a.value ?? '' }
-    })
-    tests.push({
-      project: '', file: attrs.classname ?? '', name: attrs.name ?? '', state,
-      durationMs: Math.round(Number(attrs.time ?? 0) * 1000), annotations,
-      ...(message !== undefined ? { error: message } : {}),
-      ...(failureAttrs.type ? { errorType: failureAttrs.type } : {}),
-    })
-  }
-  return { tests, errors }
-}
-
-function attributes(text: string): Record<string, string> {
-  return Object.fromEntries([...text.matchAll(/([\w:-]+)="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)]))
-}
-
-function decode(text: string): string {
-  return text.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-f]+);/gi, (_, e: string) => {
-    const named: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' }
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
-    return named[e.toLowerCase()] ?? `&${e};`
   })
+  const errors: ReportData['errors'] = report.unhandled.map((c) => ({ where: 'unhandled', message: c.failures[0] ? message(c.failures[0]) : c.name }))
+  if (report.problem) errors.push({ where: 'unhandled', message: report.problem })
+  return { tests, errors, ...(report.time !== undefined ? { durationMs: report.time * 1000 } : {}) }
 }
 
 /** The first non-empty line, without ANSI colours, at most 300 characters. */

@@ -33,7 +33,7 @@ export default class LbE2eReporter implements Reporter {
     // A run only reads its own figures: a run whose projects never reset the file (unit only)
     // must not report the figures an earlier run left there. Merged shards ran earlier: all count.
     const read = await readFigures(path.join(dir, 'figures.jsonl'), merged ? undefined : this.#started)
-    const tests = modules.flatMap((m) => [...m.children.allTests()].map((t) => result(root, m, t)))
+    const tests = modules.flatMap((m) => [...m.children.allTests()].map((t) => testResult(root, m, t)))
     // …nor those of another run going on at the same time in this checkout: a figure recorded in a
     // test names it, and that test must be one of this run's.
     const names = new Set(tests.map((t) => t.name))
@@ -69,7 +69,8 @@ export default class LbE2eReporter implements Reporter {
   }
 }
 
-function result(root: string, module: TestModule, test: TestCase): TestResult {
+/** One test as the reports and the gate's verdict read it, from vitest's own API. */
+export function testResult(root: string, module: TestModule, test: TestCase): TestResult {
   const r = test.result()
   const error = r.state === 'failed' ? r.errors[0] : undefined
   return {
@@ -81,6 +82,8 @@ function result(root: string, module: TestModule, test: TestCase): TestResult {
     durationMs: Math.round(test.diagnostic()?.duration ?? 0),
     annotations: test.annotations().map((a) => ({ type: a.type, message: a.message })),
     ...(error ? { error: firstLine(errorText(error)) } : {}),
+    // The error's class: a LabSetupError means the lab, not the configuration, failed (exit 3).
+    ...(error?.name ? { errorType: error.name } : {}),
   }
 }
 

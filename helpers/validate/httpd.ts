@@ -33,6 +33,8 @@ export interface Balancer {
 export interface ProxyPassRule {
   path: string
   balancer: string
+  /** The path on the nodes, after balancer://name ('/ExSession', '/' or ''). */
+  target: string
   params: Record<string, string>
   line: number
   column: number
@@ -46,6 +48,11 @@ export interface HttpdConfig {
   variables: { name: string; line: number; column: number }[]
   /** Names given a value by `Define` in the file itself. */
   defined: string[]
+  /**
+   * Cookies the balancer sets itself from the member it chose (`Header add Set-Cookie
+   * "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/"`): a stickysession naming one sticks by it.
+   */
+  routeCookies: { name: string; line: number; column: number }[]
 }
 
 export interface HttpdCheckOptions {
@@ -74,7 +81,7 @@ interface Section { name: string; args: Token[]; line: number; column: number; b
 
 /** Reads the balancer configuration; sections that are not closed (or closed twice) are a LabError. */
 export function readHttpdConfig(text: string, file: string): HttpdConfig {
-  const config: HttpdConfig = { file, balancers: [], proxyPasses: [], variables: [], defined: [] }
+  const config: HttpdConfig = { file, balancers: [], proxyPasses: [], variables: [], defined: [], routeCookies: [] }
   const sections: Section[] = []
   const balancer = (name: string, at: Position): Balancer => {
     const key = name.toLowerCase()
@@ -108,13 +115,23 @@ export function readHttpdConfig(text: string, file: string): HttpdConfig {
       const sectionArgs = unquoteAll(args.map((a, i) => (i === args.length - 1 ? { ...a, text: a.text.replace(/>$/, '') } : a)))
       const section: Section = { name: head.text.slice(1).replace(/>$/, ''), args: sectionArgs, line: head.line, column: head.column }
       const target = balancerName(sectionArgs[0]?.text)
-      if (section.name.toLowerCase() === 'proxy' && target) section.balancer = balancer(target, head)
+      if (section.name.toLowerCase() === 'proxy' && target) {
+        section.balancer = balancer(target, head)
+        // <Proxy "balancer://app" stickysession=… lbmethod=…>: the Proxy line's parameters, as ProxySet's.
+        Object.assign(section.balancer.params, params(sectionArgs.slice(1)))
+      }
       sections.push(section)
       continue
     }
     const values = unquoteAll(args)
     const inBalancer = [...sections].reverse().find((s) => s.balancer)?.balancer
     if (name === 'define' && values[0]) config.defined.push(values[0].text)
+    if (name === 'header') {
+      const at = values.findIndex((v) => v.text.toLowerCase() === 'set-cookie')
+      const cookie = at >= 0 ? values[at + 1] : undefined
+      const named = cookie && /BALANCER_WORKER_ROUTE/.test(cookie.text) ? /^([^=;\s]+)=/.exec(cookie.text)?.[1] : undefined
+      if (named) config.routeCookies.push({ name: named, line: head.line, column: head.column })
+    }
     if (name === 'balancermember') {
       const explicit = balancerName(values[0]?.text)
       const owner = explicit ? balancer(explicit, head) : inBalancer
@@ -134,7 +151,8 @@ export function readHttpdConfig(text: string, file: string): HttpdConfig {
       const [path, url, ...rest] = words
       const target = balancerName(url?.text)
       if (path && target) {
-        config.proxyPasses.push({ path: path.text, balancer: target, params: params(rest), line: head.line, column: head.column })
+        const backend = /^balancer:\/\/[^/\s]+(\/[^\s]*)?/i.exec(url!.text)?.[1] ?? ''
+        config.proxyPasses.push({ path: path.text, balancer: target, target: backend, params: params(rest), line: head.line, column: head.column })
       }
     }
   }
@@ -174,16 +192,18 @@ export function checkHttpdConfig(config: HttpdConfig, options: HttpdCheckOptions
       errors.push(labError(file, b, `balancer://${b.name} has no BalancerMember: httpd would answer 503 for every request; add one line per Tomcat node`))
       continue
     }
+    const byCookie = sticky.some((stick) => stick.split('|').some((n) => config.routeCookies.some((c) => c.name === n)))
     for (const stick of new Set(sticky)) {
       const names = stick.split('|')
-      if (!names.includes(TOMCAT_COOKIE) && !names.includes(TOMCAT_PARAMETER)) {
+      if (!names.includes(TOMCAT_COOKIE) && !names.includes(TOMCAT_PARAMETER) && !byCookie) {
         const at = passes.find((p) => p.params.stickysession === stick) ?? b
         findings.push(finding('warning', file, at, `stickysession=${stick} names neither Tomcat's session cookie ${TOMCAT_COOKIE} nor its URL parameter ${TOMCAT_PARAMETER}: ` +
           `no request carries a route, so users are not kept on their node; use stickysession=${TOMCAT_COOKIE}|${TOMCAT_PARAMETER} (unless the webapp renames its cookie)`))
       }
     }
     for (const m of b.members) findings.push(...memberFindings(file, m))
-    errors.push(...routeErrors(file, b, sticky.length > 0, options.jvmRoutes, findings))
+    // A route cookie names the member, not Tomcat's jvmRoute: the routes need not be jvmRoutes.
+    errors.push(...routeErrors(file, b, sticky.length > 0, byCookie ? undefined : options.jvmRoutes, findings))
   }
   return { errors, findings }
 }

@@ -14,9 +14,10 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
+import { nodeNamesOf, nodeProperties, readBalancer } from '../intake/plan.ts'
 import { isFile } from '../settings.ts'
 import { type Finding, type Report, emptyReport, labError, mergeReports, where } from './findings.ts'
-import { type HttpdConfig, checkHttpdConfig, isLoopback, readHttpdConfig } from './httpd.ts'
+import { type BalancerMember, type HttpdConfig, checkHttpdConfig, isLoopback, readHttpdConfig } from './httpd.ts'
 import { checkRules } from './ipvs.ts'
 import { type Properties, type Setting, type TomcatServer, checkServerXml, readServerXml } from './tomcat.ts'
 import { checkWebXml, readWebXml } from './webxml.ts'
@@ -25,9 +26,9 @@ export type { Finding, Severity } from './findings.ts'
 export { formatFinding } from './findings.ts'
 
 export interface ValidateOptions {
-  /** The lab's Tomcat nodes (default node01, node02). */
+  /** The lab's Tomcat nodes (default: as many as the directory describes, helpers/intake/plan.ts). */
   nodes?: string[]
-  /** System properties each node's server.xml is read with (default: labProperties). */
+  /** System properties each node's server.xml is read with (default: the lab's, nodeProperties). */
   properties?: (node: string) => Properties
   /** Variables the balancer files may use (default NODE01_ADDR, NODE01_PORT … for the nodes). */
   variables?: string[]
@@ -52,7 +53,6 @@ export interface Validation {
   nodes: NodeConfig[]
 }
 
-export const LAB_NODES = ['node01', 'node02']
 export const LAB_HOSTS = ['VIP', 'node1', 'node2', 'node3']
 
 /** The system properties the lab's Tomcat image sets (helpers/lab/images/tomcat/tomcat-foreground), multi-host ports. */
@@ -61,9 +61,12 @@ export function labProperties(node: string): Properties {
 }
 
 export function validateFixtures(dir: string, options: ValidateOptions = {}): Validation {
-  const nodes = options.nodes ?? LAB_NODES
-  const properties = options.properties ?? labProperties
-  const variables = options.variables ?? nodes.flatMap((n) => [`${n.toUpperCase()}_ADDR`, `${n.toUpperCase()}_PORT`])
+  const nodes = options.nodes ?? nodeNamesOf(dir)
+  const properties = options.properties ?? nodeProperties
+  // The balancer under test sticking by its own route cookie: the nodes need no jvmRoute.
+  // (A file httpd cannot read is reported with the balancers below.)
+  const routeCookie = attemptQuietly(() => readBalancer(path.join(dir, 'httpd/balancer-sticky.conf'), 'sticky'))?.stickiness.by === 'route-cookie'
+  const variables = options.variables ?? nodes.flatMap((n) => [`${n.toUpperCase()}_ADDR`, `${n.toUpperCase()}_PORT`, `${n.toUpperCase()}_AJP_PORT`])
   const file = (relative: string) => path.join(dir, relative)
   const reports: Report[] = []
   const attempt = <T>(read: () => T): T | undefined => {
@@ -94,7 +97,7 @@ export function validateFixtures(dir: string, options: ValidateOptions = {}): Va
       const server = attempt(() => readServerXml(readFileSync(source, 'utf8'), source, properties(node)))
       if (server) {
         servers.set(node, server)
-        reports.push(checkServerXml(server))
+        reports.push(checkServerXml(server, { routeCookie }))
       }
     }
     for (const variant of list(tomcatDir).filter((n) => n.endsWith('.xml') && n !== 'server.xml')) {
@@ -115,8 +118,15 @@ export function validateFixtures(dir: string, options: ValidateOptions = {}): Va
     const source = path.join(httpdDir, name)
     const config = attempt(() => readHttpdConfig(readFileSync(source, 'utf8'), source))
     if (!config) continue
-    balancers.push(config)
-    reports.push(checkHttpdConfig(config, { jvmRoutes: servers.size === nodes.length ? jvmRoutes : undefined, variables }))
+    // The lab's own variants (balancer-original.conf) run with their own server.xml, not these nodes.
+    const underTest = /^balancer-(sticky|nonsticky)\.conf$/.test(name)
+    if (underTest) balancers.push(config)
+    const b = config.balancers.find((x) => x.members.length)
+    if (underTest && b && b.members.length !== nodes.length) {
+      reports.push({ errors: [labError(source, b, `balancer://${b.name} has ${b.members.length} members for ${nodes.length} Tomcat nodes (${nodes.join(', ')}): ` +
+        `${b.members.length < nodes.length ? 'a node without a member gets no user, and its failover is never tried' : 'a member without a node is never reachable'}; give the balancer one member a node`)], findings: [] })
+    }
+    reports.push(checkHttpdConfig(config, { jvmRoutes: underTest && servers.size === nodes.length ? jvmRoutes : undefined, variables }))
   }
   reports.push(crossCheckBalancers(balancers, servers))
 
@@ -185,9 +195,20 @@ function crossCheckBalancers(balancers: HttpdConfig[], servers: Map<string, Tomc
   const report = emptyReport()
   const byRoute = new Map([...servers].flatMap(([node, s]) => (s.engine?.jvmRoute?.value ? [[s.engine.jvmRoute.value, { node, s }] as const] : [])))
   let oneHost: { file: string; line: number } | undefined
+  // A member's node: the lab's variable names it (${NODE02_ADDR}), else its route the node's jvmRoute.
+  const nodeOf = (m: BalancerMember) => {
+    const named = /^\$\{(NODE\d\d)_ADDR\}$/.exec(m.host)?.[1]?.toLowerCase()
+    const s = named === undefined ? undefined : servers.get(named)
+    return s ? { node: named!, s } : m.params.route === undefined ? undefined : byRoute.get(m.params.route)
+  }
   for (const config of balancers) {
+    for (const b of config.balancers) for (const m of b.members.filter((x) => /^ajp:/i.test(x.url))) {
+      const target = nodeOf(m)
+      if (target) report.errors.push(...ajpErrors(config.file, b.params.secret, m, target))
+    }
     for (const m of config.balancers.flatMap((b) => b.members)) {
       if (isLoopback(m.host)) oneHost ??= { file: config.file, line: m.line }
+      if (/^ajp:/i.test(m.url)) continue
       const target = m.params.route === undefined ? undefined : byRoute.get(m.params.route)
       if (!target || !/^\d+$/.test(m.port ?? '')) continue
       const ports = target.s.httpPorts.flatMap((p) => (p.value === undefined ? [] : [p.value]))
@@ -218,6 +239,39 @@ function crossCheckBalancers(balancers: HttpdConfig[], servers: Map<string, Tomc
   return report
 }
 
+/**
+ * An ajp:// member against its node's AJP connector: there is one on its port, it listens where
+ * the balancer connects (Tomcat's default since 9.0.31 is the loopback address only), and the
+ * member sends the secret the connector requires (else Tomcat answers 403 to every request).
+ */
+function ajpErrors(file: string, balancerSecret: string | undefined, m: BalancerMember, target: { node: string; s: TomcatServer }): LabError[] {
+  const { node, s } = target
+  const connectors = s.ajpConnectors
+  if (!connectors.length) {
+    return [labError(file, m, `BalancerMember ${m.url}: ${node} (${s.file}) has no AJP connector (<Connector protocol="AJP/1.3">): every request to it fails; ` +
+      'add the connector, or reach the node over http:// on its HTTP connector')]
+  }
+  const literal = /^\d+$/.test(m.port ?? '') ? Number(m.port) : undefined
+  const connector = connectors.find((c) => literal === undefined || c.port.value === literal)
+  if (!connector) {
+    return [labError(file, m, `BalancerMember ${m.url}: ${node} (${s.file}) has no AJP connector on port ${m.port} (its AJP connectors: ${connectors.map((c) => c.port.value).join(', ')}); make them agree`)]
+  }
+  const errors: LabError[] = []
+  const address = connector.address
+  if (address.value !== undefined && isLoopback(address.value) && !isLoopback(m.host)) {
+    errors.push(labError(s.file, connector, `${node}'s AJP connector, which its balancer member reaches (${where(file, m)}), listens on ${address.value}` +
+      `${address.raw === undefined ? " (address unset: Tomcat's default since 9.0.31)" : ''}, the loopback address, while the balancer connects from another host: nothing can connect; ` +
+      'set address="0.0.0.0" (or the node\'s own address) on the connector'))
+  }
+  const sent = m.params.secret ?? balancerSecret
+  const wanted = connector.secretRequired.value === false ? undefined : connector.secret.value
+  if (wanted !== undefined && sent !== wanted) {
+    errors.push(labError(file, m, `BalancerMember ${m.url} ${sent === undefined ? 'sends no secret=' : `sends secret=${sent}`}, but ${node}'s AJP connector (${where(s.file, connector)}) ` +
+      'requires its own secret: Tomcat answers 403 to every request; put the connector\'s secret in secret= on the member (or on the balancer with ProxySet)'))
+  }
+  return errors
+}
+
 function nodeConfig(node: string, s: TomcatServer): NodeConfig {
   const route = s.engine?.jvmRoute?.value
   return {
@@ -226,6 +280,15 @@ function nodeConfig(node: string, s: TomcatServer): NodeConfig {
     ...(route !== undefined ? { jvmRoute: route } : {}),
     httpPorts: s.httpPorts.flatMap((p) => (p.value === undefined ? [] : [p.value])),
     ...(s.shutdownPort.value !== undefined ? { shutdownPort: s.shutdownPort.value } : {}),
+  }
+}
+
+function attemptQuietly<T>(read: () => T): T | undefined {
+  try {
+    return read()
+  } catch (error) {
+    if (error instanceof LabError) return undefined
+    throw error
   }
 }
 

@@ -22,6 +22,19 @@ export interface Setting<T> {
   column: number
 }
 
+/** An AJP connector with the defaults Tomcat has given it since 9.0.31: loopback only, a secret required. */
+export interface AjpConnector {
+  line: number
+  column: number
+  port: Setting<number>
+  /** Where it listens: Tomcat's default is localhost (the loopback address). */
+  address: Setting<string>
+  /** Tomcat's default is true: without a secret the connector does not start. */
+  secretRequired: Setting<boolean>
+  /** secret, or its older name requiredSecret. */
+  secret: Setting<string>
+}
+
 export interface TomcatServer {
   /** className values of classes Tomcat no longer has, where they stand. */
   removedClasses: { className: string; replacement: string; line: number; column: number }[]
@@ -30,8 +43,10 @@ export interface TomcatServer {
   properties: Properties
   /** -1 disables the shutdown port; Tomcat's default is 8005. */
   shutdownPort: Setting<number>
-  /** HTTP/1.1 connectors (AJP ones are not the balancer's). */
+  /** HTTP/1.1 connectors: the lab reads each node through the first (and a balancer may use it). */
   httpPorts: Setting<number>[]
+  /** AJP/1.3 connectors: what an ajp:// BalancerMember reaches. */
+  ajpConnectors: AjpConnector[]
   engine?: { line: number; column: number; jvmRoute?: Setting<string> }
   cluster?: TomcatCluster
   /** `${name}` references the properties do not define. */
@@ -104,6 +119,15 @@ export function readServerXml(text: string, file: string, properties: Properties
   const httpPorts = services.flatMap((s) => s.children)
     .filter((c) => c.localName === 'Connector' && isHttp(c.attributes.protocol) && c.attributes.port !== undefined)
     .map((c) => setting(c, 'port', port, { value: undefined, at: c }))
+  const ajpConnectors = services.flatMap((s) => s.children)
+    .filter((c) => c.localName === 'Connector' && isAjp(c.attributes.protocol))
+    .map((c): AjpConnector => ({
+      ...at(c),
+      port: setting(c, 'port', port, { value: undefined, at: c }),
+      address: setting(c, 'address', (t) => t, { value: 'localhost', at: c }),
+      secretRequired: setting(c, 'secretRequired', boolean, { value: true, at: c }),
+      secret: setting(c, c.attributes.secret === undefined && c.attributes.requiredSecret !== undefined ? 'requiredSecret' : 'secret', (t) => t, { value: undefined, at: c }),
+    }))
   const cluster = [...descendants(root)].find((e) => e.localName === 'Cluster')
   const removedClasses = [...descendants(root)].flatMap((e) => {
     const name = e.attributes.className
@@ -116,6 +140,7 @@ export function readServerXml(text: string, file: string, properties: Properties
     removedClasses,
     shutdownPort: setting(root, 'port', port, { value: 8005, at: root }),
     httpPorts,
+    ajpConnectors,
     ...(engine ? { engine: {
       ...at(engine),
       ...(engine.attributes.jvmRoute !== undefined ? { jvmRoute: setting(engine, 'jvmRoute', (t) => t, { value: undefined, at: engine }) } : {}),
@@ -189,7 +214,7 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
  * control), checked on its own: what says replication cannot work is reported as a finding
  * there, and is an error (the gate refuses the input) in any file a node runs.
  */
-export function checkServerXml(server: TomcatServer, check: { variant?: boolean } = {}): Report {
+export function checkServerXml(server: TomcatServer, check: { variant?: boolean; routeCookie?: boolean } = {}): Report {
   const { file } = server
   const errors: LabError[] = []
   const findings: Finding[] = []
@@ -221,9 +246,18 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean 
   }
   number(server.shutdownPort, 'port', 'a port number')
   for (const p of server.httpPorts) number(p, 'port', 'a port number')
+  for (const a of server.ajpConnectors) {
+    number(a.port, 'port', 'a port number')
+    if (a.secretRequired.value !== false && !a.secret.value && !unresolvedAt(a.secret)) {
+      errors.push(labError(file, a, `<Connector protocol="AJP/1.3"${a.port.raw ? ` port="${a.port.raw}"` : ''}> requires a secret (secretRequired is ${a.secretRequired.raw === undefined ? 'true by default since Tomcat 9.0.31' : `"${a.secretRequired.raw}"`}) ` +
+        'and sets none: Tomcat does not start the connector, so every ajp:// member answers 503; set secret="…" here and the same secret= on the BalancerMember ' +
+        '(secretRequired="false" only where no one else can reach the port)'))
+    }
+  }
 
   const engine = server.engine
-  if (engine && !engine.jvmRoute) {
+  // A balancer that sticks by a route cookie of its own names the node itself: no jvmRoute needed.
+  if (engine && !engine.jvmRoute && !check.routeCookie) {
     findings.push(finding('warning', file, engine, 'no jvmRoute on <Engine>: session ids carry no route, so a sticky balancer cannot keep a user on their node; add jvmRoute="${jvmRoute}" (or the node\'s name)'))
   }
 
@@ -264,7 +298,8 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean 
       'use address="auto" (this host\'s address) so nodes on separate hosts reach each other'))
   }
   if (cluster.multicast) number(cluster.multicast.port, 'port', 'a port number')
-  if (!cluster.jvmRouteBinderValve) {
+  // Without a jvmRoute in the id there is no route to rebind (a route cookie names the node instead).
+  if (!cluster.jvmRouteBinderValve && !(check.routeCookie && !engine?.jvmRoute)) {
     findings.push(finding('warning', file, cluster, 'no JvmRouteBinderValve: a failed-over session keeps the dead node\'s route in its id, so the balancer keeps aiming that user at the dead node (and back at it when it returns); ' +
       'add <Valve className="org.apache.catalina.ha.session.JvmRouteBinderValve"/> to the <Cluster>'))
   }
@@ -281,6 +316,10 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean 
 
 function isDeltaManager(className: string | undefined): boolean {
   return /(^|\.)DeltaManager$/.test(className ?? '')
+}
+
+function isAjp(protocol: string | undefined): boolean {
+  return protocol === 'AJP/1.3' || /Ajp/.test(protocol ?? '')
 }
 
 function isHttp(protocol: string | undefined): boolean {

@@ -8,6 +8,7 @@ import { BalancerContainer } from '../../helpers/lab/balancer.ts'
 import { startedOrRemoved } from '../../helpers/lab/containers.ts'
 import { startDirectorContainer } from '../../helpers/lab/ipvs/container.ts'
 import { startLvsLab } from '../../helpers/lab/lvs-lab.ts'
+import { readPlan } from '../../helpers/intake/plan.ts'
 import { TomcatLab, TomcatLabPool } from '../../helpers/lab/tomcat-lab.ts'
 import { RealServerContainer } from '../../helpers/lab/realserver.ts'
 import { fixturePath } from '../../helpers/settings.ts'
@@ -128,7 +129,7 @@ describe('a container whose readiness check fails is removed before the error pr
 
   test('a real server that never answers as itself', async () => {
     docker.notReady = [/real server node1/]
-    await expect(new RealServerContainer(1, 'net', '172.29.9.131').start()).rejects.toThrow(/real server node1 .*not reached/)
+    await expect(new RealServerContainer(1, 'net', '172.29.9.131', 'fixtures/httpd/realserver.conf').start()).rejects.toThrow(/real server node1 .*not reached/)
     expect([...docker.running]).toEqual([])
   })
 
@@ -150,17 +151,25 @@ describe('the LVS lab', () => {
   test('a real server that fails: the others, the client and the network are removed; its error is the one thrown', async () => {
     docker.notReady = [/real server node2/]
     docker.stuck.add('node1') // its removal fails, so the network then has an active endpoint
-    await expect(startLvsLab()).rejects.toThrow(/real server node2 .*not reached/)
+    await expect(startLvsLab(readPlan())).rejects.toThrow(/real server node2 .*not reached/)
     expect([...docker.running]).toEqual(['node1'])
   })
 
   test('stop tries every removal when one fails, then throws that failure', async () => {
-    const lab = await startLvsLab()
+    const lab = await startLvsLab(readPlan())
     expect([...docker.running].sort()).toEqual(['client', 'node1', 'node2', 'node3'])
     docker.directorStopFails = true
     await expect(lab.stop()).rejects.toThrow('the director VM did not stop')
     expect([...docker.running]).toEqual([])
     expect(docker.networkRemoved).toBe(1)
+  })
+
+  test('when several removals fail, stop throws the first one as it was, not a SuppressedError', async () => {
+    const lab = await startLvsLab(readPlan())
+    docker.stuck.add('client') // the network, with the client still on it, then fails too
+    await expect(lab.stop()).rejects.toThrow('cannot remove container client')
+    expect([...docker.running]).toEqual(['client'])
+    expect(docker.networkRemoved).toBe(0)
   })
 })
 
@@ -168,12 +177,12 @@ describe('the Tomcat lab', () => {
   test("a node that never serves: what did start is removed, and the node's error is thrown, not the network's", async () => {
     docker.notReady = [/Tomcat node02 serving/]
     docker.stuck = new Set(['tc1-node01', 'tc2-node01']) // left on the network: its removal then fails with "active endpoints"
-    await expect(TomcatLab.start({ topology: 'multi-host' })).rejects.toThrow(/Tomcat node02 serving ExSession .*not reached/)
+    await expect(TomcatLab.start(readPlan(), { topology: 'multi-host' })).rejects.toThrow(/Tomcat node02 serving ExSession .*not reached/)
     expect([...docker.running]).toEqual([expect.stringMatching(/^tc\d-node01$/)])
   })
 
   test('stop removes the balancer and the network after a node fails to go, then throws that failure', async () => {
-    const lab = await TomcatLab.start({ topology: 'multi-host' })
+    const lab = await TomcatLab.start(readPlan(), { topology: 'multi-host' })
     const [balancer, node01, node02] = [...docker.running].sort()
     expect([balancer, node01, node02]).toEqual([expect.stringMatching(/-balancer$/), expect.stringMatching(/-node01$/), expect.stringMatching(/-node02$/)])
     docker.stuck.add(node01!)
@@ -186,7 +195,7 @@ describe('the Tomcat lab', () => {
 
   test("the pool stops every lab when one fails to stop, then throws that lab's failure", async () => {
     vi.spyOn(TomcatLab.prototype, 'restore').mockResolvedValue()
-    const pool = new TomcatLabPool()
+    const pool = new TomcatLabPool(readPlan())
     await pool.get({ topology: 'multi-host' })
     const first = [...docker.running].find((name) => name.endsWith('-balancer'))!
     await pool.get({ topology: 'single-host' })

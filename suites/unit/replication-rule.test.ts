@@ -2,7 +2,8 @@
 // pages and views: each verdict shown failing on the case it exists for.
 import { describe, expect, test } from 'vitest'
 import type { SessionPage } from '../../helpers/lab/exsession.ts'
-import { untilClustered, type NodePlan } from '../../helpers/lab/tomcat-lab.ts'
+import type { NodePlan } from '../../helpers/intake/plan.ts'
+import { untilClustered } from '../../helpers/lab/tomcat-lab.ts'
 import { type FailoverCase, expectNoStaleState, expectSessionsSurvived, judgeFailover, sessionLost, windowFromLags } from '../../helpers/checks/replication.ts'
 import type { ClusterView } from '../../helpers/lab/tomcat-node.ts'
 
@@ -43,6 +44,15 @@ describe('the failover rule', () => {
     expect(sessionLost(c, ['node02'])).toMatch(why)
   })
 
+  // A balancer sticking by its own ROUTEID cookie (no jvmRoute): the id stays, the cookie must move.
+  test('a route cookie: the same id, the cookie re-issued for the survivor: whole; the cookie still naming the dead node: lost', () => {
+    const noRoute = (routeCookie: FailoverCase['routeCookie']) => ({ ...user(5000, { sessionId: 'ABC' }), before: page({ sessionId: 'ABC' }), routeCookie })
+    expect(judge(noRoute({ name: 'ROUTEID', value: '.2', expected: '.2' })).whole).toHaveLength(1)
+    const stale = noRoute({ name: 'ROUTEID', value: '.1', expected: '.2' })
+    expect(sessionLost(stale, ['node02'])).toMatch(/ROUTEID cookie is \.1, not \.2 \(node02's member\): the balancer keeps aiming the user at the node that is gone/)
+    expect(sessionLost({ ...stale, routeCookie: { name: 'ROUTEID', expected: '.2' } }, ['node02'])).toMatch(/ROUTEID cookie is absent/)
+  })
+
   test('an attribute older than the window missing: settled state lost, whatever the replication', () => {
     const verdict = judge(user(WINDOW.ms + 1, { attributes: {} }))
     expect(verdict.staleSettled).toHaveLength(1)
@@ -72,9 +82,9 @@ describe('the failover rule', () => {
   })
 })
 
-/** Only what the assertions read of a lab: its plan's replication mode and topology. */
-function labOf(asynchronous: boolean) {
-  return { plan: { topology: 'multi-host', nodes: [{ asynchronous, file: 'server.xml' }] } } as never
+/** Only what the assertions read of a lab: its plan's replication mode, topology and limits. */
+function labOf(asynchronous: boolean, limits: { staleReads?: number } = {}) {
+  return { plan: { topology: 'multi-host', nodes: [{ asynchronous, file: 'server.xml' }], limits } } as never
 }
 
 describe('the verdict as assertions', () => {
@@ -93,16 +103,8 @@ describe('the verdict as assertions', () => {
   })
 
   test('a recent write missing under asynchronous replication fails past --max-stale-reads', () => {
-    const previous = process.env.LAB_MAX_STALE_READS
-    process.env.LAB_MAX_STALE_READS = '0'
-    try {
-      expect(() => expectNoStaleState(labOf(true), 1, 2, 'writes missing', '')).toThrow(/--max-stale-reads 0/)
-      process.env.LAB_MAX_STALE_READS = '1'
-      expect(() => expectNoStaleState(labOf(true), 1, 2, 'writes missing', '')).not.toThrow()
-    } finally {
-      if (previous === undefined) delete process.env.LAB_MAX_STALE_READS
-      else process.env.LAB_MAX_STALE_READS = previous
-    }
+    expect(() => expectNoStaleState(labOf(true, { staleReads: 0 }), 1, 2, 'writes missing', '')).toThrow(/--max-stale-reads 0/)
+    expect(() => expectNoStaleState(labOf(true, { staleReads: 1 }), 1, 2, 'writes missing', '')).not.toThrow()
   })
 })
 

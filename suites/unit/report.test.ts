@@ -1,12 +1,15 @@
 // The reports' pure parts on hand-written sample data (suites/unit/fixtures): reading figures and
 // JUnit, the views derived from them, and what summary.md and index.html say.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { chartData, renderHtml } from '../../helpers/report/html.ts'
 import {
   type ReportData, counts, distributions, failovers, gapTable, parseFigures, resultsFromJunit, stats, suites, timelines,
 } from '../../helpers/report/model.ts'
 import { renderSummary } from '../../helpers/report/summary.ts'
+import { reportFromFiles } from '../../helpers/report/write.ts'
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
 
@@ -51,6 +54,48 @@ describe('reading', () => {
     </testsuite></testsuites>`)
     expect(more.tests.map((t) => [t.name, t.state, t.durationMs])).toEqual([['later', 'skipped', 0], ['x > y', 'passed', 500]])
     expect(more.errors).toEqual([{ where: 'unhandled', message: 'boom' }])
+  })
+
+  test('JUnit read as XML: CDATA, entities, a message with > and quotes or two lines, nested suites, the run time', () => {
+    const { tests, errors, durationMs } = resultsFromJunit(fixture('junit-tricky.xml'))
+    expect(tests.map((t) => [t.file, t.name, t.state, t.durationMs, t.error, t.errorType])).toEqual([
+      ['suites/a & b.test.ts', 'x < y && "quoted" été', 'passed', 250, undefined, undefined],
+      ['suites/a & b.test.ts', 'a failure whose message has > and quotes', 'failed', 1500, `expected 'a' > "b"`, 'AssertionError'],
+      ['suites/a & b.test.ts', 'later', 'skipped', 0, undefined, undefined],
+      // no message attribute: the first line of the text, out of its CDATA
+      ['suites/a & b.test.ts', 'a failure in CDATA', 'failed', 500, "Error: <b> & 'c'", undefined],
+      // vitest writes a message's line breaks into the attribute: its first line, not the two joined by a space
+      ['suites/a & b.test.ts', 'an error with a message of two lines', 'failed', 100, 'first', 'TypeError'],
+      ['suites/a & b.test.ts', 'annotated', 'passed', 500, undefined, undefined],
+      ['suites/a & b.test.ts', 'nested > passed', 'passed', 1000, undefined, undefined],
+      ['suites/a & b.test.ts', 'nested > todo', 'skipped', 0, undefined, undefined],
+    ])
+    expect(tests[5]!.annotations).toEqual([{ type: 'figure', message: 'gap 1 < 2 s' }])
+    expect(errors).toEqual([{ where: 'unhandled', message: 'boom & bust' }])
+    expect(durationMs).toBe(12_500)
+    expect(counts({ generatedAt: '', tests, errors, figures: [], figureProblems: [] })).toEqual({ passed: 3, failed: 3, skipped: 2, errors: 1, total: 8, ok: false })
+  })
+
+  test('JUnit cut short: an error outside tests says so, and the run is no pass', () => {
+    const xml = fixture('junit-sample.xml')
+    const { tests, errors } = resultsFromJunit(xml.slice(0, xml.length / 2))
+    expect(tests.length).toBeGreaterThan(0)
+    expect(tests.length).toBeLessThan(46)
+    expect(errors).toEqual([{ where: 'unhandled', message: expect.stringMatching(/^the JUnit report is cut short or not well-formed XML at \d+:\d+/) }])
+    expect(counts({ generatedAt: '', tests, errors, figures: [], figureProblems: [] }).ok).toBe(false)
+  })
+
+  test('a report rebuilt from files takes the run time from the JUnit root', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-report-'))
+    try {
+      const junit = path.join(dir, 'junit.xml')
+      writeFileSync(junit, fixture('junit-tricky.xml'))
+      const data = await reportFromFiles(junit, [path.join(dir, 'absent.jsonl')], 'rebuilt')
+      expect(data).toMatchObject({ durationMs: 12_500, source: 'rebuilt', figures: [], errors: [{ where: 'unhandled', message: 'boom & bust' }] })
+      expect(data.tests).toHaveLength(8)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -101,11 +101,53 @@ describe('cross-checks between files', () => {
     ])
   })
 
-  test('a per-node directory the lab does not run, and a node without any server.xml', () => {
-    const v = variant(POST, { 'tomcat/node03/server.xml': readFileSync(`${POST}/${node02}`, 'utf8') })
-    expect(v.errors).toEqual(['tomcat/node03/server.xml: the lab runs node01, node02: name the directory after one of them'])
+  test('a per-node directory the lab does not run, a node without any server.xml, a third node that copies the second', () => {
+    const v = variant(POST, { 'tomcat/tomcat3/server.xml': readFileSync(`${POST}/${node02}`, 'utf8') })
+    expect(v.errors).toEqual(['tomcat/tomcat3/server.xml: the lab runs node01, node02: name the directory after one of them'])
+    // tomcat/node03/ is a third node: a copy of node02's file clashes with it on every per-node value.
+    const third = variant(POST, { 'tomcat/node03/server.xml': readFileSync(`${POST}/${node02}`, 'utf8') })
+    expect(third.errors).toHaveLength(4)
+    expect(third.errors).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^tomcat\/node03\/server\.xml:\d+:\d+: node03's jvmRoute node02 is also node02's/),
+      expect.stringMatching(/^tomcat\/node03\/server\.xml:\d+:\d+: node03 uses HTTP port 8280, as node02 does/),
+      expect.stringMatching(/^tomcat\/node03\/server\.xml:\d+:\d+: node03 uses shutdown port 8205, as node02 does/),
+      expect.stringMatching(/^httpd\/balancer-sticky\.conf:\d+:\d+: balancer:\/\/mycluster has 2 members for 3 Tomcat nodes \(node01, node02, node03\): a node without a member gets no user/),
+    ]))
     expect(variant(POST, {}, { nodes: ['node01', 'node02', 'node04'] }).errors).toContain(
       'tomcat: no server.xml for node04: add tomcat/node04/server.xml or a shared tomcat/server.xml')
+  })
+
+  test('ajp:// members: a node without an AJP connector, a secret that is not the connector\'s, a secret sent to a connector on the loopback address', () => {
+    const ajpMembers = (t: string) => t.replaceAll('http://${NODE01_ADDR}:${NODE01_PORT}', 'ajp://${NODE01_ADDR}:${NODE01_AJP_PORT}')
+      .replaceAll('http://${NODE02_ADDR}:${NODE02_PORT}', 'ajp://${NODE02_ADDR}:${NODE02_AJP_PORT}')
+    const connector = (attributes: string) => (t: string) => t.replace('<Engine ', `<Connector protocol="AJP/1.3" port="8009" ${attributes}/>\n    <Engine `)
+    const none = variant('fixtures', { 'httpd/balancer-sticky.conf': ajpMembers })
+    expect(none.errors).toEqual(expect.arrayContaining([expect.stringMatching(/BalancerMember ajp:\/\/\$\{NODE01_ADDR\}:\$\{NODE01_AJP_PORT\}: node01 \(.*server\.xml\) has no AJP connector/)]))
+    const wrong = variant('fixtures', {
+      'httpd/balancer-sticky.conf': (t) => ajpMembers(t).replaceAll('retry=5', 'retry=5 secret=other'),
+      'tomcat/server.xml': connector('address="0.0.0.0" secret="s3cret"'),
+    })
+    expect(wrong.errors).toEqual(expect.arrayContaining([expect.stringMatching(/sends secret=other, but node01's AJP connector .* requires its own secret: Tomcat answers 403/)]))
+    const loopback = variant('fixtures', {
+      'httpd/balancer-sticky.conf': (t) => ajpMembers(t).replaceAll('retry=5', 'retry=5 secret=s3cret'),
+      'tomcat/server.xml': connector('secret="s3cret"'),
+    })
+    expect(loopback.errors).toEqual(expect.arrayContaining([expect.stringMatching(/node01's AJP connector, which its balancer member reaches .*, listens on localhost \(address unset: Tomcat's default since 9\.0\.31\)/)]))
+    const right = variant('fixtures', {
+      'httpd/balancer-sticky.conf': (t) => ajpMembers(t).replaceAll('retry=5', 'retry=5 secret=s3cret'),
+      'tomcat/server.xml': connector('address="0.0.0.0" secret="s3cret"'),
+    })
+    expect(right.errors).toEqual([])
+  })
+
+  test('a balancer that sticks by its own route cookie: nodes without jvmRoute, routes that are no jvmRoute, and no warning for either', () => {
+    const v = variant('fixtures', {
+      'httpd/balancer-sticky.conf': (t) => `Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED\n${t}`
+        .replace('route=node01', 'route=1').replace('route=node02', 'route=2').replace('stickysession=JSESSIONID|jsessionid', 'stickysession=ROUTEID'),
+      'tomcat/server.xml': (t) => t.replace(' jvmRoute="${jvmRoute}"', '').replace(/\s*<Valve className="org\.apache\.catalina\.ha\.session\.JvmRouteBinderValve"\/>/, ''),
+    })
+    expect(v.errors).toEqual([])
+    expect(v.findings.filter((f) => /jvmRoute|JvmRouteBinderValve|stickysession/.test(f))).toEqual([])
   })
 
   test('a node file that is not well-formed is one error; the other files are still checked', () => {

@@ -25,11 +25,24 @@ describe('balancer configuration: what is read', () => {
       ],
     }])
     expect(config.proxyPasses).toEqual([
-      { path: '/ExSession', balancer: 'mycluster', params: { stickysession: 'JSESSIONID|jsessionid' }, line: 12, column: 1 },
+      { path: '/ExSession', balancer: 'mycluster', target: '/ExSession', params: { stickysession: 'JSESSIONID|jsessionid' }, line: 12, column: 1 },
     ])
     expect(config.variables.map((v) => `${v.name}@${v.line}:${v.column}`)).toEqual([
       'NODE01_ADDR@9:27', 'NODE01_PORT@9:42', 'NODE02_ADDR@10:27', 'NODE02_PORT@10:42',
     ])
+  })
+
+  test('parameters on the <Proxy> line, a route cookie the balancer sets, a ProxyPass to the root', () => {
+    const config = readHttpdConfig([
+      'Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED',
+      '<Proxy "balancer://app/" stickysession=ROUTEID lbmethod=bytraffic>',
+      '  BalancerMember http://10.0.0.1:8080 route=1',
+      '</Proxy>',
+      'ProxyPass / balancer://app/',
+    ].join('\n'), 'app.conf')
+    expect(config.balancers[0]).toMatchObject({ name: 'app', params: { stickysession: 'ROUTEID', lbmethod: 'bytraffic' } })
+    expect(config.routeCookies).toEqual([{ name: 'ROUTEID', line: 1, column: 1 }])
+    expect(config.proxyPasses).toMatchObject([{ path: '/', balancer: 'app', target: '/' }])
   })
 
   test("the post's block: literal loopback members, ports 8180/8280", () => {
@@ -54,7 +67,7 @@ describe('balancer configuration: what is read', () => {
       name: 'app', params: { lbmethod: 'bybusyness', stickysession: 'JSESSIONID' },
       members: [{ host: '10.0.0.1', params: { route: 'node01', connectiontimeout: '500ms' }, line: 2 }, { host: '10.0.0.2', line: 6 }],
     }])
-    expect(config.proxyPasses).toEqual([{ path: '/shop', balancer: 'app', params: {}, line: 8, column: 3 }])
+    expect(config.proxyPasses).toEqual([{ path: '/shop', balancer: 'app', target: '/shop', params: {}, line: 8, column: 3 }])
     expect(check([
       '<Proxy "balancer://app">',
       '  BalancerMember http://10.0.0.1:8080 route=node01 connectiontimeout=500ms retry=5',

@@ -1,7 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs'
-import { execaSync } from 'execa'
-import { describe, expect, test } from 'vitest'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
 import { readHttpdConfig } from '../../helpers/validate/httpd.ts'
+import { readWarText, warEntries, writeWar } from '../../helpers/lab/war.ts'
 import { contextDescriptorDir, exSessionPathBeside, exSessionProxyConf, warContextPath, webappPagePath } from '../../helpers/lab/webapp.ts'
 
 const POST = `<Proxy balancer://mycluster>
@@ -86,10 +88,46 @@ describe("the post's ExSession example", () => {
     const war = 'examples/blog-post/ExSession.war'
     const source = (readdirSync('examples/src/blog-post-ExSession', { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
       .filter((e) => e.isFile()).map((e) => `${e.parentPath}/${e.name}`.replace('examples/src/blog-post-ExSession/', '')).sort()
-    expect(String(execaSync('unzip', ['-Z1', war]).stdout).split('\n').sort(), 'run node scripts/wars.ts after changing the source').toEqual(source)
+    expect(warEntries(war).sort(), 'run node scripts/wars.ts after changing the source').toEqual(source)
     for (const file of source) {
-      expect(String(execaSync('unzip', ['-p', war, file], { stripFinalNewline: false }).stdout), `${file}: run node scripts/wars.ts`)
-        .toBe(readFileSync(`examples/src/blog-post-ExSession/${file}`, 'utf8'))
+      expect(readWarText(war, file), `${file}: run node scripts/wars.ts`).toBe(readFileSync(`examples/src/blog-post-ExSession/${file}`, 'utf8'))
     }
+  })
+})
+
+describe('a war read and written in-process, no unzip on the host', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-war-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('written: entries in byte order, their text as given (a BOM kept), the same bytes for the same files', () => {
+    const files = { 'index.jsp': '<%= 1 %>\n', 'WEB-INF/web.xml': '\uFEFF<web-app/>\r\n', 'WEB-INF/lib/a.jar': new Uint8Array([0, 1, 2]) }
+    writeWar(path.join(dir, 'a.war'), files)
+    expect(warEntries(path.join(dir, 'a.war'))).toEqual(['WEB-INF/lib/a.jar', 'WEB-INF/web.xml', 'index.jsp'])
+    expect(readWarText(path.join(dir, 'a.war'), 'WEB-INF/web.xml')).toBe('\uFEFF<web-app/>\r\n')
+    expect(readWarText(path.join(dir, 'a.war'), 'index.jsp')).toBe('<%= 1 %>\n')
+    expect(readWarText(path.join(dir, 'a.war'), 'missing.txt')).toBeUndefined()
+    writeWar(path.join(dir, 'b.war'), Object.fromEntries(Object.entries(files).reverse()))
+    expect(readFileSync(path.join(dir, 'b.war')).equals(readFileSync(path.join(dir, 'a.war')))).toBe(true)
+  })
+
+  test('a file that is no zip, a truncated war and a missing one: errors naming the file and what is wrong', () => {
+    const text = path.join(dir, 'text.war')
+    writeFileSync(text, 'not a zip\n')
+    expect(() => warEntries(text)).toThrow(`${text}: not a readable .war (zip) archive: no zip directory found (not a zip file, or a truncated one)`)
+    const cut = path.join(dir, 'cut.war')
+    writeFileSync(cut, readFileSync('examples/blog-post/ExSession.war').subarray(0, 1000))
+    expect(() => readWarText(cut, 'WEB-INF/web.xml')).toThrow(`${cut}: not a readable .war (zip) archive: no zip directory found`)
+    expect(() => warEntries(path.join(dir, 'none.war'))).toThrow(`${path.join(dir, 'none.war')}: cannot read the war: ENOENT`)
+  })
+
+  test('an entry whose compressed data is corrupt: the error names the war and the entry', () => {
+    const war = path.join(dir, 'corrupt.war')
+    writeWar(war, { 'WEB-INF/web.xml': `<web-app>${'<distributable/>'.repeat(50)}</web-app>` })
+    const bytes = readFileSync(war)
+    const data = 30 + 'WEB-INF/web.xml'.length
+    bytes.fill(0xff, data, data + 4)
+    writeFileSync(war, bytes)
+    expect(warEntries(war)).toEqual(['WEB-INF/web.xml'])
+    expect(() => readWarText(war, 'WEB-INF/web.xml')).toThrow(`${war}: not a readable .war (zip) archive: WEB-INF/web.xml: corrupt compressed data (invalid block type)`)
   })
 })

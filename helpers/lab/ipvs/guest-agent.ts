@@ -2,6 +2,7 @@
 // director VM's command channel. One request at a time; guest-exec runs a program in the guest.
 import net from 'node:net'
 import { LabError } from '../../errors.ts'
+import { GiveUp, NotReached, until } from '../../wait.ts'
 
 export interface GuestExecOptions {
   /** Written to the program's stdin (guest-exec input-data). */
@@ -108,24 +109,23 @@ export class GuestAgent {
         'capture-output': true,
         ...(options.input === undefined ? {} : { 'input-data': Buffer.from(options.input).toString('base64') }),
       })) as { pid: number }
-      for (;;) {
-        const status = (await this.#request('guest-exec-status', { pid: started.pid })) as ExecStatus
-        if (status.exited) {
-          const result = {
-            exitCode: status.exitcode ?? 128 + (status.signal ?? 0),
-            stdout: decode(status['out-data']),
-            stderr: decode(status['err-data']),
-          }
-          if (status['out-truncated'] || status['err-truncated']) {
-            throw new GuestAgentError(`\`${command}\` in the guest: output truncated by the guest agent`)
-          }
-          return result
-        }
-        if (Date.now() > deadline) {
-          await this.#killQuietly(started.pid)
-          throw new GuestAgentError(`\`${command}\` in the guest did not exit within ${timeoutMs} ms; killed it (guest pid ${started.pid})`)
-        }
-        await sleep(POLL_INTERVAL_MS)
+      // Polled until the program exits; a failed request ends the wait at once (GiveUp).
+      const status = await until(`\`${command}\` in the guest exiting`, async () => {
+        const status = await this.#status(started.pid)
+        if (!status.exited) throw new Error('still running')
+        return status
+      }, { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: POLL_INTERVAL_MS }).catch(async (error: unknown) => {
+        if (!(error instanceof NotReached)) throw error
+        await this.#killQuietly(started.pid)
+        throw new GuestAgentError(`\`${command}\` in the guest did not exit within ${timeoutMs} ms; killed it (guest pid ${started.pid})`)
+      })
+      if (status['out-truncated'] || status['err-truncated']) {
+        throw new GuestAgentError(`\`${command}\` in the guest: output truncated by the guest agent`)
+      }
+      return {
+        exitCode: status.exitcode ?? 128 + (status.signal ?? 0),
+        stdout: decode(status['out-data']),
+        stderr: decode(status['err-data']),
       }
     })
   }
@@ -146,10 +146,12 @@ export class GuestAgent {
     try {
       const killer = (await this.#request('guest-exec', { path: 'kill', arg: ['-KILL', String(pid)] })) as { pid: number }
       for (const target of [killer.pid, pid]) {
-        for (let i = 0; i < 50; i++) {
-          if (((await this.#request('guest-exec-status', { pid: target })) as ExecStatus).exited) break
-          await sleep(POLL_INTERVAL_MS)
-        }
+        // At most 50 polls each, however long they take; one still running after them is left, the next collected.
+        await until(`guest pid ${target} exiting`, async () => {
+          if (!(await this.#status(target)).exited) throw new Error('still running')
+        }, { timeoutMs: Infinity, intervalMs: POLL_INTERVAL_MS, attempts: 50 }).catch((error: unknown) => {
+          if (!(error instanceof NotReached)) throw error
+        })
       }
     } catch {
       // Best effort: the timeout error that follows is what the caller needs to see.
@@ -175,6 +177,15 @@ export class GuestAgent {
     // Answers are read only after the 0xFF that precedes the sync reply, so anything else is a protocol error.
     if (response.return !== id) {
       throw new GuestAgentError(`guest agent ${this.socketPath}: guest-sync-delimited answered ${JSON.stringify(response)}, expected ${id}`)
+    }
+  }
+
+  /** guest-exec-status of `pid`; a failed request is final for the poll that asks (GiveUp). */
+  async #status(pid: number): Promise<ExecStatus> {
+    try {
+      return (await this.#request('guest-exec-status', { pid })) as ExecStatus
+    } catch (error) {
+      throw new GiveUp(error as Error)
     }
   }
 
@@ -270,8 +281,4 @@ function decode(base64: string | undefined): string {
 
 function describe(response: QgaResponse): string {
   return `${response.error?.class ?? 'error'}: ${response.error?.desc ?? JSON.stringify(response)}`
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

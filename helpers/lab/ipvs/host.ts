@@ -135,25 +135,24 @@ export async function setUpHostDirector(opts: { bridge: string; vip: string; con
     const r = await execa(file, args, { reject: false })
     if (r.exitCode !== 0) throw new LabError(`host director: ${file} ${args.join(' ')} failed: ${r.stderr.trim()}`)
   }
-  const undo: (() => unknown)[] = []
+  // What it changed, undone in reverse; a DisposableStack, since the exit hook must finish synchronously.
+  const undo = new DisposableStack()
   const stopNow = () => {
     process.off('exit', stopNow)
-    for (const step of undo.splice(0).reverse()) {
-      try { step() } catch { /* best effort: the other steps still run */ }
-    }
+    try { undo.dispose() } catch { /* best effort: every step has still run */ }
   }
   process.prependListener('exit', stopNow)
   try {
     await run('ip', ['addr', 'add', `${opts.vip}/32`, 'dev', opts.bridge])
-    undo.push(() => execaSync('ip', ['addr', 'del', `${opts.vip}/32`, 'dev', opts.bridge], { reject: false }))
+    undo.defer(() => execaSync('ip', ['addr', 'del', `${opts.vip}/32`, 'dev', opts.bridge], { reject: false }))
     const before = (await readFile(conntrack, 'utf8')).trim()
     if (before !== '1') {
       await writeFile(conntrack, '1')
-      undo.push(() => writeFileSync(conntrack, before))
+      undo.defer(() => writeFileSync(conntrack, before))
     }
     await run('iptables', ['-t', 'nat', '-I', 'POSTROUTING', '1', ...rule])
-    undo.push(() => execaSync('iptables', ['-t', 'nat', '-D', 'POSTROUTING', ...rule], { reject: false }))
-    undo.push(() => removeOwnedServices()) // undone first: the services, then the NAT rule and the VIP they use
+    undo.defer(() => execaSync('iptables', ['-t', 'nat', '-D', 'POSTROUTING', ...rule], { reject: false }))
+    undo.defer(() => removeOwnedServices()) // undone first: the services, then the NAT rule and the VIP they use
     return { stop: async () => stopNow() }
   } catch (error) {
     stopNow()

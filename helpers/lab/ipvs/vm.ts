@@ -7,9 +7,9 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { execa, type ResultPromise } from 'execa'
-import pRetry, { AbortError } from 'p-retry'
 import { ensureImage, imageId as imageIdOf, imageTag } from '../images.ts'
 import { cacheDir } from '../../settings.ts'
+import { GiveUp, NotReached, until } from '../../wait.ts'
 import { GuestAgent } from './guest-agent.ts'
 
 export interface VmArtifacts {
@@ -142,26 +142,18 @@ export async function startDirectorVm(options: DirectorVmOptions): Promise<Start
     if (pid === undefined) throw new Error(`startDirectorVm: qemu-system-x86_64 did not start: ${(await qemu).stderr}`)
 
     const readyTimeoutMs = options.readyTimeoutMs ?? 90_000
-    let bootFailed = false
-    await pRetry(
-      async () => {
-        if (exited) {
-          bootFailed = true
-          throw new AbortError(`QEMU exited: ${((await qemu)?.stderr ?? '').trim() || '(no stderr)'}`)
-        }
-        const log = await fs.readFile(consoleLog, 'utf8')
-        if (log.includes(FAILED_LINE)) {
-          bootFailed = true
-          throw new AbortError(`the VM's /init reported a failure`)
-        }
-        if (!log.includes(READY_LINE)) throw new Error('not ready yet')
-        const agent = await GuestAgent.connect(qgaSocket, { timeoutMs: 3_000 })
-        await agent.close()
-      },
-      { retries: Infinity, factor: 1, minTimeout: 200, maxTimeout: 200, maxRetryTime: readyTimeoutMs },
-    ).catch(async (error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error)
-      const what = bootFailed ? `failed to boot: ${reason}` : `was not ready within ${readyTimeoutMs} ms (last check: ${reason})`
+    await until(`director VM ${name} ready`, async () => {
+      if (exited) throw new GiveUp(new Error(`QEMU exited: ${((await qemu)?.stderr ?? '').trim() || '(no stderr)'}`))
+      const log = await fs.readFile(consoleLog, 'utf8')
+      if (log.includes(FAILED_LINE)) throw new GiveUp(new Error(`the VM's /init reported a failure`))
+      if (!log.includes(READY_LINE)) throw new Error('not ready yet')
+      const agent = await GuestAgent.connect(qgaSocket, { timeoutMs: 3_000 })
+      await agent.close()
+    }, { timeoutMs: readyTimeoutMs, intervalMs: 200 }).catch(async (error: unknown) => {
+      // NotReached: the bound passed, its cause the last check; anything else is a GiveUp's reason.
+      const last = error instanceof NotReached ? error.cause : error
+      const reason = last instanceof Error ? last.message : String(last)
+      const what = error instanceof NotReached ? `was not ready within ${readyTimeoutMs} ms (last check: ${reason})` : `failed to boot: ${reason}`
       throw new Error(`director VM ${name} ${what}; console ${consoleLog} ends:\n${await tail(consoleLog, 30)}`)
     })
     return { name, tap, qgaSocket, pid, consoleLog, stop }
