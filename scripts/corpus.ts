@@ -17,23 +17,36 @@ const verdicts = Object.entries(JSON.parse(readFileSync(path.join(CORPUS, 'verdi
 const logs = path.join(repoRoot, 'reports', 'corpus')
 mkdirSync(logs, { recursive: true })
 
-const rows: string[] = []
-let wrong = 0
-for (const [name, v] of verdicts) {
-  const started = performance.now()
-  const dir = path.join(CORPUS, name)
+/** One gate run on a directory: its exit code, the suite files with a failed test, its closing line. */
+async function gate(name: string, dir: string, args: string[]): Promise<{ exitCode: number; failed: Set<string>; closing: string }> {
   const junit = path.join(logs, `${name}.junit.xml`)
-  const args = (v.args ?? []).map((a) => (a.endsWith('.war') ? path.join(dir, a) : a))
   const run = await execa(process.execPath, [path.join(repoRoot, 'bin/lb-e2e.ts'), 'verify', '--fixtures', dir, '--only', 'tomcat', '--junit', junit, ...args],
     { cwd: repoRoot, reject: false, all: true, env: { CI: 'true' } })
   writeFileSync(path.join(logs, `${name}.log`), run.all ?? '')
   // No report when the gate stopped before vitest (a refusal, a setup error): no test failed in it.
   const xml = existsSync(junit) ? readFileSync(junit, 'utf8') : undefined
-  const failedFiles = new Set(xml === undefined ? [] : resultsFromJunit(xml).tests.filter((t) => t.state === 'failed').map((t) => t.file))
-  const closing = (run.all ?? '').trim().split('\n').at(-1) ?? ''
-  const ok = v.verdict === 'passes' ? run.exitCode === 0 : run.exitCode === 1 && (v.failsIn ?? []).every((f) => failedFiles.has(f))
+  const failed = new Set(xml === undefined ? [] : resultsFromJunit(xml).tests.filter((t) => t.state === 'failed').map((t) => t.file))
+  return { exitCode: run.exitCode ?? -1, failed, closing: (run.all ?? '').trim().split('\n').at(-1) ?? '' }
+}
+const verdictOf = (r: Awaited<ReturnType<typeof gate>>) => (r.exitCode === 0 ? 'passed' : r.exitCode === 1 ? `failed in ${[...r.failed].sort().join(', ')}` : `exit ${r.exitCode}`)
+
+const rows: string[] = []
+let wrong = 0
+for (const [name, v] of verdicts) {
+  const started = performance.now()
+  const dir = path.join(CORPUS, name)
+  const args = (v.args ?? []).map((a) => (a.endsWith('.war') ? path.join(dir, a) : a))
+  const run = await gate(name, dir, args)
+  let ok = v.verdict === 'passes' ? run.exitCode === 0 : run.exitCode === 1 && (v.failsIn ?? []).every((f) => run.failed.has(f))
+  let said = `${verdictOf(run)} (${run.closing})`
+  // The same configuration under other names (sameAs) must get the same verdict.
+  if (v.sameAs) {
+    const same = await gate(`${name}.sameAs`, path.join(repoRoot, v.sameAs), [])
+    const agree = verdictOf(same) === verdictOf(run)
+    ok &&= agree
+    said += `; ${v.sameAs}: ${verdictOf(same)}${agree ? ', the same' : ', **not the same**'}`
+  }
   if (!ok) wrong++
-  const said = `${run.exitCode === 0 ? 'passed' : run.exitCode === 1 ? `failed in ${[...failedFiles].join(', ')}` : `exit ${run.exitCode}`} (${closing})`
   rows.push(`| \`${name}\` | ${v.verdict}${v.failsIn ? ` in ${v.failsIn.join(', ')}` : ''} | ${said} | ${ok ? 'as expected' : '**not as expected**'} | ${((performance.now() - started) / 1000).toFixed(0)} s |`)
   console.log(rows.at(-1))
 }

@@ -17,7 +17,7 @@ import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { labProperties } from '../validate/index.ts'
 import { type TomcatServer, readServerXml } from '../validate/tomcat.ts'
 import { type Classified, type SourceLine, assemble, classify } from './classify.ts'
-import { MAX_NODES, MIN_NODES, nodeName, nodeNames } from './plan.ts'
+import { MAX_NODES, MIN_NODES, addressProperty, nodeName, nodeNames } from './plan.ts'
 
 
 /** Which file is which, where the content alone cannot tell (lb-e2e.json, or the CLI's options). */
@@ -124,6 +124,7 @@ function take(dir: string, given: IntakeChoice): Intake {
   }
   const routes: Record<string, string | undefined> = {}
   const propertyRoute = new Set<string>()
+  const memberHosts: Record<string, string> = {}
   const jvmRoutes: Record<string, string> = {}
   for (const [node, file] of Object.entries(nodeFiles)) {
     const text = readFileSync(path.join(dir, file), 'utf8')
@@ -166,7 +167,8 @@ function take(dir: string, given: IntakeChoice): Intake {
     for (const f of others.filter((x) => x !== file)) unused.push({ file: f, why: `another ${role} balancer: ${file} is the one the lab runs` })
     if (!file) continue
     const source = assembled.get(file)!
-    const { text, lines, members, dropped, routed } = balancerFile(source, file, routes)
+    const { text, lines, members, dropped, routed, hosts } = balancerFile(source, file, routes)
+    Object.assign(memberHosts, hosts)
     // A server.xml that leaves jvmRoute to ${jvmRoute}: each host passes its own, the one its member's route= names.
     if (role === 'sticky') {
       for (const [node, route] of Object.entries(routed)) {
@@ -237,6 +239,14 @@ function take(dir: string, given: IntakeChoice): Intake {
       `(${unused.length} files read: ${unused.slice(0, 5).map((u) => u.file).join(', ')}${unused.length > 5 ? ', …' : ''})`)
   }
 
+  // Static cluster members on the team's hosts (<Member host="tomcat-node-2" …>) are mapped onto the
+  // lab's nodes as balancer members are: by the host the balancer names, else by their order.
+  for (const target of Object.keys(files).filter((f) => /^tomcat\/(node0\d\/)?server\.xml$/.test(f))) {
+    const { text, mapped } = staticMembers(files[target]!, origins[target]!.file, memberHosts, Object.keys(nodeFiles))
+    files[target] = text
+    for (const m of mapped) mapping.push(`  ${origins[target]!.file}:${m.line}: static member ${m.host} → ${m.node} (${m.how}): a lab address; nothing is sent to ${m.host}`)
+  }
+
   const overlay = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-intake-'))
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(overlay, file)), { recursive: true })
@@ -263,10 +273,12 @@ export function describeIntake(taken: Intake): string {
  * included, is kept for `apache2 -t` to judge. A file with nothing to drop is kept whole (its lines
  * and columns as written). Members on hosts the lab does not have are mapped onto its nodes.
  */
-function balancerFile(lines: SourceLine[], file: string, routes: Record<string, string | undefined>): { text: string; lines: Origin[]; members: string[]; dropped: number; routed: Record<string, string> } {
+function balancerFile(lines: SourceLine[], file: string, routes: Record<string, string | undefined>): { text: string; lines: Origin[]; members: string[]; dropped: number; routed: Record<string, string>; hosts: Record<string, string> } {
   const kept: SourceLine[] = []
   const members: string[] = []
   const routed: Record<string, string> = {}
+  /** The team's host of each member → the lab's node it became. */
+  const hosts: Record<string, string> = {}
   let dropped = 0
   let inProxy = false
   let skipDepth = 0
@@ -301,6 +313,7 @@ function balancerFile(lines: SourceLine[], file: string, routes: Record<string, 
         const portVariable = scheme!.toLowerCase() === 'ajp' ? `${upper}_AJP_PORT` : `${upper}_PORT`
         kept.push({ ...l, text: `${lead}${q1}${scheme}://\${${upper}_ADDR}:\${${portVariable}}${rest}${q2}${params}` })
         if (route !== undefined) routed[node] = route
+        hosts[host!.toLowerCase()] = node
         members.push(`${l.file}:${l.line}: member ${scheme}://${host}${port ? `:${port}` : ''} → ${node}${route ? ` (route=${route})` : ' (by order)'}: a lab address; nothing is sent to ${host}`)
         continue
       }
@@ -308,7 +321,7 @@ function balancerFile(lines: SourceLine[], file: string, routes: Record<string, 
     kept.push(l)
   }
   const joined = kept.map((k) => k.text).join('\n')
-  return { text: joined.endsWith('\n') || kept.at(-1)?.text === '' ? joined : `${joined}\n`, lines: kept.map((k) => ({ file: k.file, line: k.line })), members, dropped, routed }
+  return { text: joined.endsWith('\n') || kept.at(-1)?.text === '' ? joined : `${joined}\n`, lines: kept.map((k) => ({ file: k.file, line: k.line })), members, dropped, routed, hosts }
 }
 
 /**
@@ -321,6 +334,26 @@ function labBalancer(fixture: string, routes: string[]): string {
   const members = routes.map((route, i) => member.replaceAll('NODE01', nodeName(i).toUpperCase()).replace(/\broute=\S+/, `route=${route}`))
   const first = lines.indexOf(member)
   return [...lines.slice(0, first), ...members, ...lines.slice(first).filter((l) => !/^\s*BalancerMember\b/.test(l))].join('\n')
+}
+
+/**
+ * A server.xml's static cluster members (<Member host="…">, of StaticMembershipService or
+ * StaticMembershipInterceptor) with each host a lab node's address property; hosts already a
+ * ${property} stay. Lines stay where they were: only the host values change.
+ */
+function staticMembers(text: string, file: string, hosts: Record<string, string>, nodes: string[]): { text: string; mapped: { line: number; host: string; node: string; how: string }[] } {
+  const mapped: { line: number; host: string; node: string; how: string }[] = []
+  let order = 0
+  const out = text.replace(/(<Member\b[^>]*?\bhost\s*=\s*)(["'])([^"']*)\2/g, (whole, lead: string, quote: string, host: string, offset: number) => {
+    const index = order++
+    if (host.startsWith('${')) return whole
+    const byHost = hosts[host.toLowerCase()]
+    const node = byHost ?? nodes[index]
+    if (!node) throw new LabError(`${file}:${text.slice(0, offset).split('\n').length}: <Member host="${host}"> is static member ${index + 1}, but the lab runs ${nodes.length} Tomcat nodes: list one <Member> a node`)
+    mapped.push({ line: text.slice(0, offset).split('\n').length, host, node, how: byHost ? 'the balancer\'s member on that host' : 'by order' })
+    return `${lead}${quote}\${${addressProperty(node)}}${quote}`
+  })
+  return { text: out, mapped }
 }
 
 /** Blocks of the server's own configuration, dropped whole: the lab's httpd has its own. */
@@ -373,7 +406,13 @@ function describeServer({ server: s, problem }: ReturnType<typeof readNode>): st
   const http = s.httpPorts[0]?.raw ?? '(none)'
   const receiver = s.cluster?.receiver.port.raw
   const ajp = s.ajpConnectors[0]?.port.raw
-  return `jvmRoute ${route}, HTTP ${http}${ajp ? `, AJP ${ajp}` : ''}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
+  return `jvmRoute ${route}, HTTP ${http}${ajp ? `, AJP ${ajp}` : ''}, shutdown ${s.shutdownPort.raw ?? '(default)'}${s.cluster ? `, cluster under <${s.cluster.parent}>${membership(s.cluster.membership)}${receiver ? `, receiver ${receiver}` : ''}` : ', no <Cluster>'}`
+}
+
+/** The membership named in the mapping when it is not multicast, Tomcat's default. */
+function membership(m: NonNullable<TomcatServer['cluster']>['membership']): string {
+  if (m.kind === 'multicast') return ''
+  return m.kind === 'static' || m.kind === 'static-interceptor' ? `, static membership (${m.members.length} members)` : `, ${m.kind} membership`
 }
 
 function readChoice(dir: string): IntakeChoice {

@@ -13,7 +13,7 @@ import { LabError } from '../errors.ts'
 import { displayPath, fixturePath, fixturesDir, fixturesOverlay, intakeJvmRoutes, isFile, labWar, repoRoot, serverXmlPath } from '../settings.ts'
 import { type BalancerMember, isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { labProperties } from '../validate/index.ts'
-import { type Properties, readServerXml } from '../validate/tomcat.ts'
+import { type MembershipKind, type Properties, readServerXml } from '../validate/tomcat.ts'
 import { contextDescriptorDir } from '../lab/webapp.ts'
 
 export type Topology = 'single-host' | 'multi-host'
@@ -30,6 +30,11 @@ export function nodeName(index: number): string {
 
 export function nodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => nodeName(i))
+}
+
+/** The system property a server.xml reads a lab node's address from (each node container passes one for every node). */
+export function addressProperty(node: string): string {
+  return `lb-e2e.${node}.address`
 }
 
 /** Per-node ports the lab gives a server.xml that reads them as ${http.port} / ${shutdown.port}. */
@@ -55,6 +60,8 @@ export interface NodePlan {
   asynchronous: boolean
   /** A <Cluster> where Tomcat uses it (under <Engine> or <Host>): the node must join the others. */
   clustered: boolean
+  /** How it finds its peers: multicast, a static list, DNS (CloudMembershipService) …; none without a <Cluster>. */
+  membership: MembershipKind | 'none'
 }
 
 /** How a balancer keeps a user on one node. */
@@ -189,7 +196,9 @@ export function readBalancer(file: string, role: BalancerPlan['role']): Balancer
  */
 export function nodeProperties(name: string): Properties {
   const route = intakeJvmRoutes()[name]
-  return { ...labProperties(name), ...(route ? { jvmRoute: route } : {}) }
+  // Every node's address (static members read them); documentation addresses: validation resolves none.
+  const addresses = Object.fromEntries(nodeNames(MAX_NODES).map((n, i) => [addressProperty(n), `192.0.2.${i + 1}`]))
+  return { ...labProperties(name), ...addresses, ...(route ? { jvmRoute: route } : {}) }
 }
 
 /** Each node's server.xml read with the lab's properties for that layout; a port left to ${http.port} takes its member's. */
@@ -209,7 +218,8 @@ export function readNodes(serverFiles: string[], members: BalancerMember[], topo
     const sendOptions = server.cluster?.channelSendOptions.value
     const ajp = server.ajpConnectors[0]?.port.value
     return { name, file, ...(jvmRoute !== undefined ? { jvmRoute } : {}), route, http, ...(ajp !== undefined ? { ajp } : {}), shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file),
-      asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent) }
+      asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent),
+      membership: server.cluster?.membership.kind ?? 'none' }
   })
 }
 
@@ -226,8 +236,13 @@ function layoutChoices(balancers: BalancerPlan[], nodes: NodePlan[]): LayoutChoi
     return { file: n.file, port: connector?.raw?.includes('${') ? undefined : connector?.value }
   })
   const clash = literal.find((a, i) => a.port !== undefined && literal.some((b, j) => j > i && b.port === a.port))
+  // Static and DNS membership find a node by its own address: on one host every node would have one.
+  const byAddress = nodes.find((n) => n.membership === 'static' || n.membership === 'dns')
   return TOPOLOGIES.map((topology): LayoutChoice => {
     if (topology === 'multi-host' && oneHost) return { topology, skip: `${displayPath(oneHost.file)} reaches its members on the loopback address: written for one host` }
+    if (topology === 'single-host' && byAddress) {
+      return { topology, skip: `${displayPath(byAddress.file)} finds its peers by ${byAddress.membership === 'dns' ? 'DNS' : 'a static member list'}: each node needs an address of its own, and on one host they share one` }
+    }
     if (topology === 'single-host' && clash) return { topology, skip: `every node's server.xml listens on HTTP port ${clash.port} (${[...new Set(literal.map((l) => displayPath(l.file)))].join(', ')}): on one host only the first could bind it` }
     return { topology }
   })
@@ -290,7 +305,7 @@ export function planFile(plan: Pick<Plan, 'files'>, relative: string): string {
 export function describePlan(plan: Plan): string {
   const nodes = plan.nodes[preferredLayout(plan)]
   const lines = [`plan (${plan.source}): ${nodes.length} Tomcat nodes; layouts ${runnableLayouts(plan).join(', ') || 'none'}; limits ${plan.limits.description}`]
-  for (const n of nodes) lines.push(`  ${n.name}: ${displayPath(n.file)}, jvmRoute ${n.jvmRoute ?? `none (the lab calls it ${n.route})`}, HTTP ${n.http}${n.ajp ? `, AJP ${n.ajp}` : ''}, ${n.clustered ? `clustered, ${n.asynchronous ? 'asynchronous' : 'synchronous'} replication` : 'no cluster'}`)
+  for (const n of nodes) lines.push(`  ${n.name}: ${displayPath(n.file)}, jvmRoute ${n.jvmRoute ?? `none (the lab calls it ${n.route})`}, HTTP ${n.http}${n.ajp ? `, AJP ${n.ajp}` : ''}, ${n.clustered ? `clustered (${n.membership} membership), ${n.asynchronous ? 'asynchronous' : 'synchronous'} replication` : 'no cluster'}`)
   for (const b of Object.values(plan.balancers)) {
     const how = b.stickiness.by === 'none' ? 'not sticky' : `sticky by ${b.stickiness.by === 'route-cookie' ? 'route cookie' : 'session id route suffix'} ${b.stickiness.names.join('|')}`
     const routes = b.routes.map((r) => `${r.path} → ${r.target || '/'}`).join(', ')

@@ -17,7 +17,7 @@ import { ensureImage } from './images.ts'
 import { type BalancerPlan, type Limits, type NodePlan, type Plan, type Stickiness, type Topology, memberVariables, planFile, readBalancer, readNodes } from '../intake/plan.ts'
 import { type LabNetwork, createLabNetwork } from './network.ts'
 import { step } from '../progress.ts'
-import { displayPath, fixturesDir } from '../settings.ts'
+import { displayPath, fixturesDir, resourceName } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { type ClusterView, type StartedTomcatNode, TomcatNodeContainer } from './tomcat-node.ts'
 import { until } from '../wait.ts'
@@ -161,7 +161,10 @@ export class TomcatLab {
           let container = new TomcatNodeContainer(n.name, n.route, name)
             .withServerXml(n.file)
             .withPorts(n.http, n.shutdown)
+            .withNodeAddresses(Object.fromEntries(plan.nodes.map((m, j) => [m.name, nodeAddress(j)])))
             .withExSessionPaths(plan.exSessionContexts, n.descriptors)
+          // DNS membership: one name every node answers to, as a headless service (a network alias they share).
+          if (n.membership === 'dns') container = container.withMembershipName(`${resourceName(name)}-members`)
           if (plan.webXml) container = container.withExSessionWebXml(plan.webXml)
           if (plan.war) container = container.withWar(plan.war)
           const node = await (single

@@ -84,6 +84,19 @@ export class TomcatNodeContainer extends GenericContainer {
     return this.withCopyFilesToContainer([{ source: file, target: `/opt/tomcat/webapps/${path.basename(file)}` }])
   }
 
+  /** Every node's lab address, as the system properties a static member list reads (-Dlb-e2e.node02.address). */
+  withNodeAddresses(addresses: Record<string, string>): this {
+    return this.withEnvironment({ LAB_NODE_ADDRESSES: Object.entries(addresses).map(([node, address]) => `${node}=${address}`).join(' ') })
+  }
+
+  /**
+   * DNS membership (CloudMembershipService with the dns provider): a name that resolves to every
+   * node, as a Kubernetes headless service does — a network alias the nodes share.
+   */
+  withMembershipName(name: string): this {
+    return this.withNetworkAliases(name).withEnvironment({ DNS_MEMBERSHIP_SERVICE_NAME: name })
+  }
+
   withPorts(http: number, shutdown: number): this {
     this.#httpPort = http
     return this.withEnvironment({ HTTP_PORT: String(http), SHUTDOWN_PORT: String(shutdown) })

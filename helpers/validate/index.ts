@@ -1,8 +1,8 @@
 /**
  * Validation before anything starts: every file of a fixtures directory (laid out like fixtures/)
  * read and checked on its own, then checked against the others: the balancer's routes against the
- * Tomcats' jvmRoutes, the nodes' multicast groups against each other, the member ports against
- * the connectors. Pure: it reads files, starts nothing.
+ * Tomcats' jvmRoutes, the nodes' membership (multicast groups, static member lists, DNS ports)
+ * against each other, the member ports against the connectors. Pure: it reads files, starts nothing.
  *
  *   tomcat/server.xml                  one file for every node, per-node values as ${property}
  *   tomcat/node01/server.xml …         or one per node (a node's own file wins over the shared one);
@@ -19,7 +19,7 @@ import { isFile } from '../settings.ts'
 import { type Finding, type Report, emptyReport, labError, mergeReports, where } from './findings.ts'
 import { type BalancerMember, type HttpdConfig, checkHttpdConfig, isLoopback, readHttpdConfig } from './httpd.ts'
 import { checkRules } from './ipvs.ts'
-import { type Properties, type Setting, type TomcatServer, checkServerXml, readServerXml } from './tomcat.ts'
+import { type Membership, type Properties, type Setting, type StaticMemberSetting, type TomcatServer, checkServerXml, readServerXml } from './tomcat.ts'
 import { checkWebXml, readWebXml } from './webxml.ts'
 
 export type { Finding, Severity } from './findings.ts'
@@ -108,7 +108,7 @@ export function validateFixtures(dir: string, options: ValidateOptions = {}): Va
       }
     }
   }
-  reports.push(crossCheckNodes(servers))
+  reports.push(crossCheckNodes(servers, nodes))
 
   // httpd: each balancer file, against the nodes' jvmRoutes and member ports.
   const jvmRoutes = [...servers.values()].flatMap((s) => (s.engine?.jvmRoute?.value ? [s.engine.jvmRoute.value] : []))
@@ -149,8 +149,11 @@ export function validateFixtures(dir: string, options: ValidateOptions = {}): Va
   return { errors, findings, nodes: [...servers].map(([node, s]) => nodeConfig(node, s)) }
 }
 
-/** The nodes of one cluster must agree: distinct routes, the same multicast group, all clustered or none. */
-function crossCheckNodes(servers: Map<string, TomcatServer>): Report {
+/**
+ * The nodes of one cluster must agree: distinct routes, all clustered or none, one membership
+ * service, the same multicast group, static lists that name every node, DNS peers on one port.
+ */
+function crossCheckNodes(servers: Map<string, TomcatServer>, nodes: string[]): Report {
   const report = emptyReport()
   const entries = [...servers]
   const [first] = entries
@@ -174,6 +177,12 @@ function crossCheckNodes(servers: Map<string, TomcatServer>): Report {
         'they never replicate to each other; give every node the same <Cluster>'))
       continue
     }
+    const [ma, mb] = [firstServer.cluster?.membership, s.cluster?.membership]
+    if (ma && mb && clustered(s) && ma.kind !== mb.kind) {
+      report.errors.push(labError(s.file, mb, `${node}'s cluster membership is ${membershipName(mb)} while ${firstNode}'s is ${membershipName(ma)} (${where(firstServer.file, ma)}): ` +
+        'they never find each other, so nothing replicates; use the same membership service on every node'))
+      continue
+    }
     const [a, b] = [firstServer.cluster?.multicast, s.cluster?.multicast]
     if (!a || !b) continue
     const differs = (x: Setting<string | number>, y: Setting<string | number>) => x.value !== undefined && y.value !== undefined && x.value !== y.value
@@ -184,7 +193,94 @@ function crossCheckNodes(servers: Map<string, TomcatServer>): Report {
       }
     }
   }
+  report.errors.push(...crossCheckMembership(entries.filter(([, s]) => clustered(s)), nodes))
   return report
+}
+
+function membershipName(m: Membership): string {
+  switch (m.kind) {
+    case 'multicast': return 'multicast (McastService)'
+    case 'static': return 'static (StaticMembershipService)'
+    case 'static-interceptor': return 'static (StaticMembershipInterceptor)'
+    case 'dns': return 'DNS (CloudMembershipService, dns)'
+    case 'kubernetes': return 'Kubernetes (CloudMembershipService)'
+    default: return m.className || '(a <Membership> without className)'
+  }
+}
+
+/**
+ * Static lists and DNS membership across the nodes, when they all use one kind (else the kinds are
+ * the error). The lab cannot know the addresses a list names, so a node's own member is the one on
+ * its Receiver's port (or, among several on that port, the one on its Receiver's literal address).
+ */
+function crossCheckMembership(entries: [string, TomcatServer][], nodes: string[]): LabError[] {
+  const errors: LabError[] = []
+  const kinds = new Set(entries.map(([, s]) => s.cluster!.membership.kind))
+  if (kinds.size !== 1) return errors
+  const [kind] = kinds
+  const count = nodes.length
+  if (kind === 'static' || kind === 'static-interceptor') {
+    const listed = entries.map(([node, s]) => [node, s.cluster!.membership.members.length] as const).filter(([, n]) => n > 0)
+    for (const [node, s] of entries) {
+      const m = s.cluster!.membership
+      const n = m.members.length
+      if (!n) continue // reported on its own: a list without <Member>
+      // StaticMembershipService: every node, itself included; the interceptor lists the other nodes.
+      const wanted = kind === 'static' ? [count] : [count - 1, count]
+      if (!wanted.includes(n)) {
+        const others = listed.filter(([other, k]) => other !== node && k !== n).map(([other, k]) => `${other} lists ${k}`)
+        errors.push(labError(s.file, m, `${node}'s ${kind === 'static' ? 'StaticMembershipService' : 'StaticMembershipInterceptor'} lists ${n} member${n === 1 ? '' : 's'} for the lab's ${count} nodes (${nodes.join(', ')})` +
+          `${others.length ? `, while ${others.join(', ')}` : ''}: ${n < Math.min(...wanted) ? 'a node missing from a list is never its peer, so sessions do not reach it' : 'a member the lab does not run is never reached'}; ` +
+          `${kind === 'static' ? 'list every node on every node, itself included' : 'list every other node on every node'} (the same list everywhere)`))
+      }
+    }
+    if (kind !== 'static') return errors
+    const own = new Map<string, StaticMemberSetting>()
+    for (const [node, s] of entries) {
+      const { membership: m, receiver } = s.cluster!
+      const port = receiver.port.value
+      const ports = m.members.flatMap((x) => (x.port.value === undefined ? [] : [x.port.value]))
+      // A member whose port is unknown (unresolved, not a number) may be this node: then nothing to say.
+      if (port === undefined || !m.members.length || ports.length !== m.members.length) continue
+      const onPort = m.members.filter((x) => x.port.value === port)
+      if (!onPort.length) {
+        errors.push(labError(s.file, m, `${node}'s Receiver port ${port} (${where(s.file, receiver.port)}) is the port of none of its static members (${[...new Set(ports)].join(', ')}): ` +
+          `this node is missing from its own static member list: Tomcat stops with 'There is no localMember in static member list'; ` +
+          `add a <Member> with this node's address and port ${port} (every node lists every node, itself included)`))
+        continue
+      }
+      const address = receiver.address.value
+      const self = onPort.length === 1 ? onPort[0] : onPort.filter((x) => address !== undefined && x.host.value === address).at(0)
+      if (self) own.set(node, self)
+    }
+    // One file shared by the nodes: each finds itself by the port it binds (autoBind), not one the file names.
+    const files = new Map(entries.map(([node, s]) => [node, s.file]))
+    const ids = new Map<string, string>()
+    const membersOf = new Map(entries.map(([node, s]) => [node, s.cluster!.membership.members]))
+    for (const [node, self] of own) {
+      const id = self.uniqueId.value
+      // An id twice in the node's own list is reported there (one file), not again here.
+      if (id === undefined || membersOf.get(node)!.filter((x) => x.uniqueId.value === id).length > 1) continue
+      const other = [...ids].find(([n, v]) => v === id && files.get(n) !== files.get(node))?.[0]
+      if (other) {
+        const theirs = own.get(other)!
+        errors.push(labError(files.get(node)!, self.uniqueId, `${node}'s own static member (port ${self.port.value}) has uniqueId ${self.uniqueId.raw}, as ${other}'s own member does ` +
+          `(${where(files.get(other)!, theirs.uniqueId)}): the two nodes go by one id in the cluster; give each node's <Member> its own uniqueId, the same one in every node's list`))
+      } else ids.set(node, id)
+    }
+  }
+  if (kind === 'dns') {
+    const [firstNode, first] = entries[0]!
+    const p = first.cluster!.receiver.port
+    for (const [node, s] of entries.slice(1)) {
+      const q = s.cluster!.receiver.port
+      if (p.value === undefined || q.value === undefined || p.value === q.value) continue
+      errors.push(labError(s.file, q, `${node}'s Receiver port ${q.value} differs from ${firstNode}'s ${p.value} (${where(first.file, p)}): ` +
+        'DNS membership assumes every peer listens on this node\'s Receiver port, so each sends to the other on a port nobody listens on and nothing replicates; ' +
+        'use the same Receiver port on every node'))
+    }
+  }
+  return errors
 }
 
 /**

@@ -7,7 +7,7 @@
  * 228.0.0.4:45564), so the reader applies the same defaults.
  */
 import { LabError } from '../errors.ts'
-import { type Finding, type Position, type Report, finding, labError } from './findings.ts'
+import { type Finding, type Position, type Report, finding, labError, where } from './findings.ts'
 import { type XmlElement, descendants, readXml } from './xml.ts'
 
 /** System properties a server.xml may refer to as `${name}` (the lab sets jvmRoute, http.port, shutdown.port). */
@@ -65,6 +65,8 @@ export interface TomcatCluster {
   manager: { className: Setting<string>; replicates: boolean; expireSessionsOnShutdown: Setting<boolean> }
   /** McastService's group; undefined for another membership service (static members). */
   multicast?: { address: Setting<string>; port: Setting<number> }
+  /** How the nodes find each other: the <Membership> service, or a StaticMembershipInterceptor's list. */
+  membership: Membership
   receiver: { address: Setting<string>; port: Setting<number>; autoBind: Setting<number> }
   /** Valves as listed (class names); empty means Tomcat adds ReplicationValve and JvmRouteBinderValve. */
   valves: string[]
@@ -74,7 +76,43 @@ export interface TomcatCluster {
   clusterSessionListener: boolean
 }
 
+/**
+ * multicast: McastService (also Tomcat's default when server.xml names no <Membership>);
+ * static: StaticMembershipService, one <Member> per node, itself included;
+ * static-interceptor: McastService plus a StaticMembershipInterceptor listing its peers as <Member>;
+ * dns / kubernetes: CloudMembershipService with the DNS or the Kubernetes provider (its default);
+ * other: any other class, not checked.
+ */
+export type MembershipKind = 'multicast' | 'static' | 'static-interceptor' | 'dns' | 'kubernetes' | 'other'
+
+/** A <Member className="…StaticMember">: where that node listens, and the id it goes by. */
+export interface StaticMemberSetting {
+  /** StaticMember has no default: undefined `raw` means none is written. */
+  host: Setting<string>
+  port: Setting<number>
+  /** `value`: the 16 bytes as Tomcat reads them, `{0,0,…,1}`; undefined when unset or not 16 bytes in braces. */
+  uniqueId: Setting<string>
+  line: number
+  column: number
+}
+
+export interface Membership {
+  kind: MembershipKind
+  /** The membership service's class (McastService when none is named), or the StaticMembershipInterceptor's. */
+  className: string
+  /** The <Membership> (or <Interceptor>) element; the <Channel> or <Cluster> when there is none. */
+  line: number
+  column: number
+  /** The static list as written (static, static-interceptor); empty for the other kinds. */
+  members: StaticMemberSetting[]
+  /** CloudMembershipService's membershipProviderClassName (no raw: unset, and Tomcat uses Kubernetes). */
+  provider?: Setting<string>
+}
+
 const DELTA_MANAGER = 'org.apache.catalina.ha.session.DeltaManager'
+const MCAST_SERVICE = 'org.apache.catalina.tribes.membership.McastService'
+const DNS_PROVIDER = 'org.apache.catalina.tribes.membership.cloud.DNSMembershipProvider'
+const KUBERNETES_PROVIDER = 'org.apache.catalina.tribes.membership.cloud.KubernetesMembershipProvider'
 const REPLICATING_MANAGERS = /(^|\.)(DeltaManager|BackupManager)$/
 const ASYNCHRONOUS = 8
 const REFERENCE = /\$\{([^}]*)\}/g
@@ -110,7 +148,7 @@ export function readServerXml(text: string, file: string, properties: Properties
     fallback: { value: T | undefined; at: XmlElement }): Setting<T> => {
     const raw = element?.attributes[attribute]
     if (element === undefined || raw === undefined) return { value: fallback.value, ...at(fallback.at) }
-    const text = raw.replace(REFERENCE, (whole, name: string) => (Object.hasOwn(properties, name) ? properties[name]! : whole))
+    const text = substitute(raw, properties)
     return { raw, value: HAS_REFERENCE.test(text) ? undefined : parse(text), ...at(element, attribute) }
   }
 
@@ -163,6 +201,11 @@ const REMOVED_CLASSES: Record<string, string> = {
 type SettingOf = <T>(element: XmlElement | undefined, attribute: string, parse: (text: string) => T | undefined,
   fallback: { value: T | undefined; at: XmlElement }) => Setting<T>
 
+/** `${name}` references replaced by the properties that define them; the others left as written. */
+function substitute(raw: string, properties: Properties): string {
+  return raw.replace(REFERENCE, (whole, name: string) => (Object.hasOwn(properties, name) ? properties[name]! : whole))
+}
+
 function at(element: XmlElement, attribute?: string): { line: number; column: number } {
   const position = attribute === undefined ? undefined : element.attributeAt[attribute]
   return { line: position?.line ?? element.line, column: position?.column ?? element.column }
@@ -182,6 +225,7 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
   const valves = classes('Valve')
   const listeners = classes('ClusterListener')
   const isMcast = membership === undefined || /(^|\.)McastService$/.test(membership.attributes.className ?? '')
+  const staticInterceptor = channel?.children.find((c) => c.localName === 'Interceptor' && /(^|\.)StaticMembershipInterceptor$/.test(c.attributes.className ?? ''))
   return {
     ...at(cluster),
     parent: cluster.parent?.name ?? '(none)',
@@ -196,6 +240,7 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
       address: setting(membership, 'address', (t) => t, { value: '228.0.0.4', at: membership ?? channel ?? cluster }),
       port: setting(membership, 'port', port, { value: 45564, at: membership ?? channel ?? cluster }),
     } } : {}),
+    membership: readMembership(membership, isMcast ? staticInterceptor : undefined, channel ?? cluster, setting),
     receiver: {
       address: setting(receiver, 'address', (t) => t, { value: 'auto', at: near }),
       port: setting(receiver, 'port', port, { value: 4000, at: near }),
@@ -206,6 +251,52 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
     jvmRouteBinderValve: valves.length === 0 || listed(valves, 'JvmRouteBinderValve'),
     clusterSessionListener: listed(listeners, 'ClusterSessionListener') || (listeners.length === 0 && isDeltaManager(managerClass.value)),
   }
+}
+
+/**
+ * The membership service and, for a static one, its <Member> list. A StaticMembershipInterceptor
+ * counts only beside McastService (or no <Membership>): that is how the older style is written.
+ */
+function readMembership(membership: XmlElement | undefined, interceptor: XmlElement | undefined, near: XmlElement, setting: SettingOf): Membership {
+  const members = (parent: XmlElement) => parent.children.filter((c) => c.localName === 'Member').map((m): StaticMemberSetting => ({
+    ...at(m),
+    host: setting(m, 'host', (t) => (t.trim() === '' ? undefined : t), { value: undefined, at: m }),
+    port: setting(m, 'port', port, { value: undefined, at: m }),
+    uniqueId: setting(m, 'uniqueId', (t) => {
+      const bytes = uniqueIdBytes(t)
+      return Array.isArray(bytes) ? `{${bytes.join(',')}}` : undefined
+    }, { value: undefined, at: m }),
+  }))
+  if (interceptor) {
+    return { kind: 'static-interceptor', className: interceptor.attributes.className!, ...at(interceptor), members: members(interceptor) }
+  }
+  if (!membership) return { kind: 'multicast', className: MCAST_SERVICE, ...at(near), members: [] }
+  const className = membership.attributes.className ?? ''
+  const base = { className, ...at(membership), members: [] }
+  if (/(^|\.)McastService$/.test(className)) return { kind: 'multicast', ...base }
+  if (/(^|\.)StaticMembershipService$/.test(className)) return { kind: 'static', ...base, members: members(membership) }
+  if (/(^|\.)CloudMembershipService$/.test(className)) {
+    // CloudMembershipService.start: no provider, or "kubernetes", is KubernetesMembershipProvider.
+    const provider = setting(membership, 'membershipProviderClassName', (t) => t, { value: undefined, at: membership })
+    const kind = provider.raw === undefined || provider.value === 'kubernetes' || provider.value === KUBERNETES_PROVIDER ? 'kubernetes'
+      : provider.value === 'dns' || provider.value === DNS_PROVIDER ? 'dns' : 'other'
+    return { kind, ...base, provider }
+  }
+  return { kind: 'other', ...base }
+}
+
+/**
+ * A uniqueId as StaticMember.setUniqueId reads it (tribes Arrays.fromString): it must start with
+ * `{`; the tokens between `{`, `,` and `}` are each Byte.parseByte'd (no spaces, -128 to 127), and
+ * there must be exactly 16 of them. The bytes, or what is wrong and what Tomcat throws for it.
+ */
+function uniqueIdBytes(text: string): number[] | { problem: string; thrown: string } {
+  if (!text.startsWith('{')) return { problem: 'it does not start with {', thrown: '"byte arrays must be represented as {1,3,4,5,6}"' }
+  const tokens = text.split(/[{},]/).filter((t) => t !== '')
+  const bad = tokens.find((t) => !/^[+-]?\d+$/.test(t) || Number(t) < -128 || Number(t) > 127)
+  if (bad !== undefined) return { problem: `"${bad}" is not a byte, -128 to 127${/\s/.test(bad) ? ' (spaces count)' : ''}`, thrown: 'a NumberFormatException' }
+  if (tokens.length !== 16) return { problem: `it has ${tokens.length} byte${tokens.length === 1 ? '' : 's'}, not 16`, thrown: '"UUID must be exactly 16 bytes"' }
+  return tokens.map(Number)
 }
 
 /** Errors (Tomcat would not start, or would silently not cluster) and findings (what a user loses). */
@@ -293,11 +384,22 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean;
   }
   number(cluster.receiver.port, 'port', 'a port number')
   const address = cluster.receiver.address
-  if (address.value && /^(0\.0\.0\.0|127\.\d+\.\d+\.\d+|localhost|::|::1)$/.test(address.value)) {
+  const membership = cluster.membership
+  const anyAddress = address.value !== undefined && /^(0\.0\.0\.0|::|0:0:0:0:0:0:0:0)$/.test(address.value)
+  if (anyAddress && membership.kind === 'static') {
+    // StaticMembershipService.findLocalMember: the Receiver's address and port against every <Member>.
+    errors.push(labError(file, address, `Receiver address="${address.raw}" with StaticMembershipService: Tomcat finds this node in its static member list by the Receiver's address and port, ` +
+      `and no node's address is ${address.value}, so it stops with 'There is no localMember in static member list'; set address= to this node's own address (the host its <Member> lists) or "auto" (this host's address)`))
+  } else if (anyAddress && membership.kind === 'dns') {
+    // DNSMembershipProvider: the DNS answer equal to the Receiver's address is itself; it advertises that address.
+    cannotReplicate(address, `Receiver address="${address.raw}" with DNS membership: Tomcat tells itself from its peers among the DNS answers by the Receiver's address, so it takes itself for a peer, ` +
+      `and it advertises ${address.value} to the others, which cannot reach it there: nothing replicates; use address="auto" (this host's address) or the node's own address`)
+  } else if (address.value && /^(0\.0\.0\.0|127\.\d+\.\d+\.\d+|localhost|::|::1)$/.test(address.value)) {
     findings.push(finding('warning', file, address, `Receiver address="${address.raw}" is what this node advertises to its peers: replication works only when every node shares one host; ` +
       'use address="auto" (this host\'s address) so nodes on separate hosts reach each other'))
   }
   if (cluster.multicast) number(cluster.multicast.port, 'port', 'a port number')
+  checkMembership(server, membership, errors, cannotReplicate)
   // Without a jvmRoute in the id there is no route to rebind (a route cookie names the node instead).
   if (!cluster.jvmRouteBinderValve && !(check.routeCookie && !engine?.jvmRoute)) {
     findings.push(finding('warning', file, cluster, 'no JvmRouteBinderValve: a failed-over session keeps the dead node\'s route in its id, so the balancer keeps aiming that user at the dead node (and back at it when it returns); ' +
@@ -312,6 +414,59 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean;
       'add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>')
   }
   return { errors, findings }
+}
+
+/** The membership service on its own: one the lab can run, and a static list Tomcat can read. */
+function checkMembership(server: TomcatServer, membership: Membership, errors: LabError[], cannotReplicate: (at: Position | undefined, message: string) => void) {
+  const { file } = server
+  const unresolvedAt = (s: Setting<unknown>) => server.unresolved.some((u) => u.line === s.line && u.column === s.column)
+  if (membership.kind === 'kubernetes') {
+    const provider = membership.provider
+    const said = provider?.raw === undefined
+      ? 'CloudMembershipService without membershipProviderClassName is Kubernetes membership (Tomcat\'s default provider)'
+      : `membershipProviderClassName="${provider.raw}" is Kubernetes membership`
+    cannotReplicate(provider?.raw === undefined ? membership : provider, `${said}: it asks a Kubernetes API server for the cluster's pods, and the lab has no API server, ` +
+      'so no node finds another and nothing replicates; for the gate use membershipProviderClassName="dns" (DNS_MEMBERSHIP_SERVICE_NAME resolving to every node) ' +
+      'or StaticMembershipService with one <Member> per node')
+    return
+  }
+  if (membership.kind !== 'static' && membership.kind !== 'static-interceptor') return
+  const service = membership.kind === 'static' ? 'StaticMembershipService' : 'StaticMembershipInterceptor'
+  const example = '<Member className="org.apache.catalina.tribes.membership.StaticMember" host="…" port="…" uniqueId="{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1}"/>'
+  if (!membership.members.length) {
+    if (membership.kind === 'static') {
+      errors.push(labError(file, membership, `${service} lists no <Member>: Tomcat finds this node in that list by the Receiver's address and port, ` +
+        `so it stops with 'There is no localMember in static member list'; add one ${example} per node, this one included`))
+    } else {
+      cannotReplicate(membership, `${service} lists no <Member>: this node knows no peer to replicate to; add one ${example} per other node`)
+    }
+    return
+  }
+  const seen = new Map<string, StaticMemberSetting>()
+  for (const m of membership.members) {
+    const missing = [m.host.raw === undefined || m.host.raw.trim() === '' ? 'host' : undefined, m.port.raw === undefined ? 'port' : undefined].filter((x) => x !== undefined)
+    if (missing.length) {
+      errors.push(labError(file, m, `<Member> has no ${missing.join(' and no ')}: a static member has no default for it, so Tomcat never reaches that node ` +
+        '(and a node cannot find itself in the list); add host="…" port="…": that node\'s address and its Receiver port'))
+    }
+    if (m.port.raw !== undefined && m.port.value === undefined && !unresolvedAt(m.port)) {
+      errors.push(labError(file, m.port, `port="${m.port.raw}" is not a port number: Tomcat cannot use it; write a port number`))
+    }
+    const id = m.uniqueId
+    if (id.raw === undefined || unresolvedAt(id)) continue
+    if (id.value === undefined) {
+      const { problem, thrown } = uniqueIdBytes(substitute(id.raw, server.properties)) as { problem: string; thrown: string }
+      errors.push(labError(file, id, `uniqueId="${id.raw}" is not 16 bytes in braces (${problem}): StaticMember refuses it (${thrown}), ` +
+        'Tomcat logs the exception and the member keeps the default id, 16 zero bytes; write 16 numbers from -128 to 127, comma-separated without spaces, ' +
+        'e.g. uniqueId="{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1}"'))
+      continue
+    }
+    const first = seen.get(id.value)
+    if (first) {
+      errors.push(labError(file, id, `uniqueId="${id.raw}" is also the uniqueId of the <Member> at ${where(file, first)}: a member's uniqueId is the id that node goes by in the cluster, ` +
+        'so two nodes must not share one; give every <Member> its own (e.g. a different last byte)'))
+    } else seen.set(id.value, m)
+  }
 }
 
 function isDeltaManager(className: string | undefined): boolean {

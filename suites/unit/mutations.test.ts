@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { type Mutation, applyMutation, expectedKillers, fixtureSource, loadMutations, mutationBase } from '../../helpers/cli/mutations.ts'
 import { checkInput } from '../../helpers/cli/input.ts'
+import { intake, removeIntake } from '../../helpers/intake/intake.ts'
 import { formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
 
 const catalogue = loadMutations()
@@ -28,6 +29,24 @@ function validateWith(files: Record<string, string>): string[] {
   }
   const v = validateFixtures(dir)
   return [...v.errors.map((e) => e.message), ...v.findings.map(formatFinding)].map((m) => m.replaceAll(`${dir}/`, ''))
+}
+
+/** A team's directory (copied, `files` laid over it) as the gate takes it in: the intake, then its checks. */
+function teamSays(base: string, files: Record<string, string>): string[] {
+  const dir = scratch()
+  cpSync(base, dir, { recursive: true })
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text)
+  const taken = intake(dir)
+  const previous = process.env.LAB_FIXTURES
+  process.env.LAB_FIXTURES = taken.overlay // as the CLI sets it: messages name the team's files
+  try {
+    const input = checkInput({ fixtures: taken.overlay })
+    return [...input.errors, ...input.findings.map(formatFinding)].map((m) => m.replaceAll(`${dir}/`, ''))
+  } finally {
+    if (previous === undefined) delete process.env.LAB_FIXTURES
+    else process.env.LAB_FIXTURES = previous
+    removeIntake(taken)
+  }
 }
 
 describe('the mutation catalogue (fixtures/mutations)', () => {
@@ -64,10 +83,11 @@ describe('the mutation catalogue (fixtures/mutations)', () => {
     })
 
   test.each(catalogue.filter((m) => m.validation).map((m) => [m.name, m] as const))(
-    '%s: validation reports it in the changed file, and not for the default configuration', (_, mutation) => {
+    '%s: validation reports it in the changed file, and not for the unmutated configuration', (_, mutation) => {
       const about = (messages: string[]) => messages.filter((m) => m.includes(`${mutation.file}:`) && m.includes(mutation.validation!))
-      expect(about(validateWith(applyMutation('fixtures', mutation)))).not.toEqual([])
-      expect(about(validateWith({}))).toEqual([])
+      const says = mutation.fixtures ? (files: Record<string, string>) => teamSays(mutationBase(mutation), files) : validateWith
+      expect(about(says(applyMutation(mutationBase(mutation), mutation)))).not.toEqual([])
+      expect(about(says({}))).toEqual([])
     })
 
   test.each(catalogue.map((m) => [m.name, m] as const))('%s: each of its expected killers exists', (_, mutation) => {
