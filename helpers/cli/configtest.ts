@@ -9,10 +9,10 @@ import { checkBalancerConfig } from '../lab/balancer.ts'
 import { runCheck } from '../lab/containers.ts'
 import { LabError, tail } from '../errors.ts'
 import { ensureImage, imageTag } from '../lab/images.ts'
-import { type NodePlan, type Plan, memberVariables, runnableLayouts } from '../intake/plan.ts'
+import { CHECK_ADDRESSES, type NodePlan, type Plan, memberVariables, runnableLayouts } from '../intake/plan.ts'
 import { BALANCER_FILES, planTomcatLab } from '../lab/tomcat-lab.ts'
 import { step } from '../progress.ts'
-import { nodeEnvironment } from '../lab/tomcat-node.ts'
+import { addressEnvironment, nodeEnvironment } from '../lab/tomcat-node.ts'
 import { displayPath } from '../settings.ts'
 
 
@@ -43,7 +43,10 @@ export async function configTest(runPlan: Plan): Promise<string[]> {
 /** `configtest` of one node's server.xml with the lab's system properties; a problem, or undefined. */
 export async function tomcatConfigTest(node: NodePlan): Promise<string | undefined> {
   const { exitCode, output } = await runCheck(imageTag('tomcat'), `configtest-${node.name}`, {
-    env: { ...nodeEnvironment(node.name, node.route, node.file), HTTP_PORT: String(node.http), SHUTDOWN_PORT: String(node.shutdown) },
+    env: {
+      ...nodeEnvironment(node.name, node.route, node.file), HTTP_PORT: String(node.http), SHUTDOWN_PORT: String(node.shutdown),
+      ...addressEnvironment(CHECK_ADDRESSES),
+    },
     files: [{ source: node.file, target: '/opt/tomcat/conf/server.xml' }],
     command: 'tomcat-foreground configtest',
   })

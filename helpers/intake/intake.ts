@@ -14,10 +14,9 @@ import path from 'node:path'
 import { LabError } from '../errors.ts'
 import { ORIGINS_FILE, displayPath, fixturesDir, sameFile } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
-import { labProperties } from '../validate/index.ts'
 import { type TomcatServer, readServerXml } from '../validate/tomcat.ts'
 import { type Classified, type SourceLine, assemble, classify } from './classify.ts'
-import { MAX_NODES, MIN_NODES, addressProperty, nodeName, nodeNames } from './plan.ts'
+import { MAX_NODES, MIN_NODES, addressProperty, labProperties, nodeName, nodeNames } from './plan.ts'
 
 
 /** Which file is which, where the content alone cannot tell (lb-e2e.json, or the CLI's options). */

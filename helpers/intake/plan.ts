@@ -12,7 +12,6 @@ import { type LimitName, describeLimits, gateLimit, limitsMode } from '../checks
 import { LabError } from '../errors.ts'
 import { displayPath, fixturePath, fixturesDir, fixturesOverlay, intakeJvmRoutes, isFile, labWar, repoRoot, serverXmlPath } from '../settings.ts'
 import { type BalancerMember, isLoopback, readHttpdConfig } from '../validate/httpd.ts'
-import { labProperties } from '../validate/index.ts'
 import { type MembershipKind, type Properties, readServerXml } from '../validate/tomcat.ts'
 import { contextDescriptorDir } from '../lab/webapp.ts'
 
@@ -189,6 +188,11 @@ export function readBalancer(file: string, role: BalancerPlan['role']): Balancer
   return { role, file, name: balancer.name, members: balancer.members, stickiness, lbmethod: balancer.params.lbmethod ?? 'byrequests', routes }
 }
 
+/** The system properties the lab's Tomcat image sets (helpers/lab/images/tomcat/tomcat-foreground), multi-host ports. */
+export function labProperties(node: string): Properties {
+  return { jvmRoute: node, 'http.port': '8080', 'shutdown.port': '8005', 'catalina.home': '/opt/tomcat', 'catalina.base': '/opt/tomcat' }
+}
+
 /**
  * The system properties the lab gives a node: labProperties, and -DjvmRoute as the intake took it
  * from the team's balancer (a shared server.xml with jvmRoute="${jvmRoute}" behind members with
@@ -196,10 +200,16 @@ export function readBalancer(file: string, role: BalancerPlan['role']): Balancer
  */
 export function nodeProperties(name: string): Properties {
   const route = intakeJvmRoutes()[name]
-  // Every node's address (static members read them); documentation addresses: validation resolves none.
-  const addresses = Object.fromEntries(nodeNames(MAX_NODES).map((n, i) => [addressProperty(n), `192.0.2.${i + 1}`]))
+  const addresses = Object.fromEntries(Object.entries(CHECK_ADDRESSES).map(([n, a]) => [addressProperty(n), a]))
   return { ...labProperties(name), ...addresses, ...(route ? { jvmRoute: route } : {}) }
 }
+
+/**
+ * Every node's address where files are read or checked before any lab exists (validation, Tomcat's
+ * configtest in a container without a network): documentation addresses (TEST-NET-1), which
+ * nothing is ever sent to; a static member list parses with them as with the lab's own.
+ */
+export const CHECK_ADDRESSES: Record<string, string> = Object.fromEntries(nodeNames(MAX_NODES).map((n, i) => [n, `192.0.2.${i + 1}`]))
 
 /** Each node's server.xml read with the lab's properties for that layout; a port left to ${http.port} takes its member's. */
 export function readNodes(serverFiles: string[], members: BalancerMember[], topology: Topology): NodePlan[] {

@@ -16,9 +16,10 @@ export function labContainer(image: string, what: string): GenericContainer {
  * A fixed address on the lab network, so a stopped and restarted container comes back where the
  * director and the balancer expect it (Docker otherwise re-allocates on start).
  */
-export function withStaticAddress<T extends GenericContainer>(container: T, network: string, address: string): T {
+export function withStaticAddress<T extends GenericContainer>(container: T, network: string, address: string, aliases: string[] = []): T {
   const { createOpts } = container as unknown as { createOpts: { NetworkingConfig?: unknown } }
-  createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: address } } } }
+  // This endpoint config replaces the one testcontainers would make, so network aliases go here too.
+  createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: address }, ...(aliases.length ? { Aliases: aliases } : {}) } } }
   return container.withNetworkMode(network)
 }
 

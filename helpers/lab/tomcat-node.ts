@@ -44,6 +44,7 @@ export class TomcatNodeContainer extends GenericContainer {
   #httpPort = 8080
   #exSessionPath = '/ExSession'
   #host: { network: string; address: string } | undefined
+  #aliases: string[] = []
   #namespaceOf: { id: string; address: string } | undefined
 
   /**
@@ -86,7 +87,7 @@ export class TomcatNodeContainer extends GenericContainer {
 
   /** Every node's lab address, as the system properties a static member list reads (-Dlb-e2e.node02.address). */
   withNodeAddresses(addresses: Record<string, string>): this {
-    return this.withEnvironment({ LAB_NODE_ADDRESSES: Object.entries(addresses).map(([node, address]) => `${node}=${address}`).join(' ') })
+    return this.withEnvironment(addressEnvironment(addresses))
   }
 
   /**
@@ -94,7 +95,9 @@ export class TomcatNodeContainer extends GenericContainer {
    * node, as a Kubernetes headless service does — a network alias the nodes share.
    */
   withMembershipName(name: string): this {
-    return this.withNetworkAliases(name).withEnvironment({ DNS_MEMBERSHIP_SERVICE_NAME: name })
+    this.#aliases = [name]
+    if (this.#host) withStaticAddress(this, this.#host.network, this.#host.address, this.#aliases)
+    return this.withEnvironment({ DNS_MEMBERSHIP_SERVICE_NAME: name })
   }
 
   withPorts(http: number, shutdown: number): this {
@@ -105,7 +108,7 @@ export class TomcatNodeContainer extends GenericContainer {
   /** Multi-host layout: its own fixed address on the lab network (kept across stop/start). */
   onNetwork(network: string, address: string): this {
     this.#host = { network, address }
-    return withStaticAddress(this, network, address)
+    return withStaticAddress(this, network, address, this.#aliases)
   }
 
   /** Single-host layout: inside another container's network namespace, reached at its address. */
@@ -191,6 +194,11 @@ export class StartedTomcatNode extends AbstractStartedContainer {
  * (Tomcat's Engine takes a -DjvmRoute as its jvmRoute even when server.xml sets none, which would
  * hide a missing one), the lab's name for the node always.
  */
+/** The image's LAB_NODE_ADDRESSES: every node's address, which it passes as -Dlb-e2e.<node>.address. */
+export function addressEnvironment(addresses: Record<string, string>): Record<string, string> {
+  return { LAB_NODE_ADDRESSES: Object.entries(addresses).map(([node, address]) => `${node}=${address}`).join(' ') }
+}
+
 export function nodeEnvironment(node: string, route: string, serverXml: string): Record<string, string> {
   return { LAB_NODE: node, ...(readFileSync(serverXml, 'utf8').includes('${jvmRoute}') ? { JVM_ROUTE: route } : {}) }
 }

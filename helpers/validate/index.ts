@@ -55,11 +55,6 @@ export interface Validation {
 
 export const LAB_HOSTS = ['VIP', 'node1', 'node2', 'node3']
 
-/** The system properties the lab's Tomcat image sets (helpers/lab/images/tomcat/tomcat-foreground), multi-host ports. */
-export function labProperties(node: string): Properties {
-  return { jvmRoute: node, 'http.port': '8080', 'shutdown.port': '8005', 'catalina.home': '/opt/tomcat', 'catalina.base': '/opt/tomcat' }
-}
-
 export function validateFixtures(dir: string, options: ValidateOptions = {}): Validation {
   const nodes = options.nodes ?? nodeNamesOf(dir)
   const properties = options.properties ?? nodeProperties

@@ -2,7 +2,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { type ValidateOptions, formatFinding, labProperties, validateFixtures } from '../../helpers/validate/index.ts'
+import { labProperties } from '../../helpers/intake/plan.ts'
+import { type ValidateOptions, formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
 import { readServerXml } from '../../helpers/validate/tomcat.ts'
 
 /**

@@ -20,8 +20,9 @@ import javax.servlet.http.HttpSession;
 
 /**
  * The cluster members this node sees, as JSON ({"node":"node01","clustered":true,
- * "localMember":"172.30.77.2:4001","members":["172.30.77.3:4001"]}), read from the JMX bean that Tomcat's multicast
- * membership service registers (ClusterChannel:type=Channel,...,component=Membership).
+ * "localMember":"172.30.77.2:4001","members":["172.30.77.3:4001"]}), read from the JMX beans of
+ * Tomcat's channel: the membership service's (ClusterChannel:type=Channel,...,component=Membership;
+ * multicast and static membership register one), the channel's own, and its Receiver's.
  * A test polls this instead of scraping "Replication member added" from the log.
  * The members are the channel's (GroupChannel, above its interceptors: what replication sends to),
  * falling back to the membership service's own list where the channel has no JMX bean.
@@ -76,14 +77,25 @@ public class ClusterServlet extends HttpServlet {
                         members.add(address(m));
                     }
                 }
-                Object localName = server.getAttribute(name, "LocalMemberName");
-                if (localName != null) {
-                    local = address(localName.toString());
+                // McastService names its local member; StaticMembershipService and the cloud
+                // services do not: the Receiver's bound address is this member's then.
+                try {
+                    Object localName = server.getAttribute(name, "LocalMemberName");
+                    if (localName != null) {
+                        local = address(localName.toString());
+                    }
+                } catch (javax.management.AttributeNotFoundException e) {
+                    local = receiverAddress(server);
                 }
             }
             for (ObjectName name : server.queryNames(new ObjectName("*:type=Channel,*"), null)) {
                 if (name.getKeyProperty("component") != null) {
                     continue;
+                }
+                // A membership service without a JMX bean of its own (CloudMembershipService) still has a channel.
+                if (!clustered) {
+                    clustered = true;
+                    local = receiverAddress(server);
                 }
                 Object channel = server.getAttribute(name, "Members");
                 if (channel instanceof Object[]) {
@@ -125,6 +137,26 @@ public class ClusterServlet extends HttpServlet {
         resp.setCharacterEncoding("UTF-8");
         resp.setContentType("application/json");
         resp.getWriter().write(b.toString());
+    }
+
+    /** "host:port" the channel's Receiver listens on (its JMX bean), or null when there is none. */
+    private static String receiverAddress(MBeanServer server) throws JMException {
+        for (ObjectName name : server.queryNames(new ObjectName("*:type=Channel,component=Receiver,*"), null)) {
+            Set<String> attributes = new TreeSet<>();
+            for (javax.management.MBeanAttributeInfo a : server.getMBeanInfo(name).getAttributes()) {
+                attributes.add(a.getName());
+            }
+            String hostAttribute = attributes.contains("Host") ? "Host" : attributes.contains("Address") ? "Address" : null;
+            if (hostAttribute == null || !attributes.contains("Port")) {
+                throw new javax.management.AttributeNotFoundException("the Receiver bean " + name + " has no Host/Address and Port: " + attributes);
+            }
+            Object host = server.getAttribute(name, hostAttribute);
+            Object port = server.getAttribute(name, "Port");
+            if (host != null && port != null) {
+                return String.valueOf(host).replaceFirst("^[^/]*/", "") + ":" + port;
+            }
+        }
+        return null;
     }
 
     /**
