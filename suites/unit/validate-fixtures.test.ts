@@ -1,30 +1,14 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
-import { type Finding, type ValidateOptions, formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
+import { readFileSync } from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { type Finding, formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
 import { checkRules } from '../../helpers/validate/ipvs.ts'
+import { variants } from '../support/variant.ts'
 
 const POST = 'examples/blog-post'
 /** A finding's severity, place and problem, without the consequence and the fix after the first ': '. */
 const headline = (f: Finding) => `${f.severity} ${f.file}:${f.line} ${f.message.split(': ')[0]}`
-const temporary: string[] = []
-afterAll(() => { for (const dir of temporary) rmSync(dir, { recursive: true, force: true }) })
 
-/** A copy of `base` with some files changed (`text => text`) or written; messages name files relative to it. */
-function variant(base: string, changes: Record<string, string | ((text: string) => string)>, options: ValidateOptions = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-validate-'))
-  temporary.push(dir)
-  cpSync(base, dir, { recursive: true })
-  for (const [file, change] of Object.entries(changes)) {
-    const full = path.join(dir, file)
-    mkdirSync(path.dirname(full), { recursive: true })
-    writeFileSync(full, typeof change === 'string' ? change : change(readFileSync(full, 'utf8')))
-  }
-  const v = validateFixtures(dir, options)
-  const strip = (s: string) => s.replaceAll(`${dir}/`, '')
-  return { errors: v.errors.map((e) => strip(e.message)), findings: v.findings.map((f) => strip(formatFinding(f))), nodes: v.nodes }
-}
+const variant = variants('lb-e2e-validate-')
 
 describe("the repository's fixtures", () => {
   test('validate with no errors; only the original and control variants have findings, the defaults none', () => {

@@ -1,10 +1,9 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { describe, expect, test } from 'vitest'
 import { labProperties } from '../../helpers/intake/plan.ts'
-import { type ValidateOptions, formatFinding, validateFixtures } from '../../helpers/validate/index.ts'
+import type { ValidateOptions } from '../../helpers/validate/index.ts'
 import { readServerXml } from '../../helpers/validate/tomcat.ts'
+import { variants } from '../support/variant.ts'
 
 /**
  * Membership services other than multicast: StaticMembershipService (one <Member> per node, itself
@@ -16,23 +15,8 @@ const TEMPLATE = readFileSync('fixtures/tomcat/server.xml', 'utf8')
 const MCAST = /<Membership className="org\.apache\.catalina\.tribes\.membership\.McastService"[^>]*\/>/
 const STATIC = 'org.apache.catalina.tribes.membership.StaticMembershipService'
 const CLOUD = 'org.apache.catalina.tribes.membership.cloud.CloudMembershipService'
-const temporary: string[] = []
-afterAll(() => { for (const dir of temporary) rmSync(dir, { recursive: true, force: true }) })
 
-/** A copy of `base` with some files changed (`text => text`) or written; messages name files relative to it. */
-function variant(base: string, changes: Record<string, string | ((text: string) => string)>, options: ValidateOptions = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-membership-'))
-  temporary.push(dir)
-  cpSync(base, dir, { recursive: true })
-  for (const [file, change] of Object.entries(changes)) {
-    const full = path.join(dir, file)
-    mkdirSync(path.dirname(full), { recursive: true })
-    writeFileSync(full, typeof change === 'string' ? change : change(readFileSync(full, 'utf8')))
-  }
-  const v = validateFixtures(dir, options)
-  const strip = (s: string) => s.replaceAll(`${dir}/`, '')
-  return { errors: v.errors.map((e) => strip(e.message)), findings: v.findings.map((f) => strip(formatFinding(f))), nodes: v.nodes }
-}
+const variant = variants('lb-e2e-membership-')
 
 /** The template with `membership` in place of its McastService, and the Receiver on `receiver`. */
 function serverXml(membership: string, receiver: { port?: number | string; address?: string } = {}): string {
