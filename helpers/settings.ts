@@ -46,9 +46,12 @@ export function resourceName(what: string): string {
   return `${LABEL}-${runId()}-${what}`
 }
 
+/** The Debian release the lab's images are built on: Debian 13, current stable. */
+export const DEBIAN_SUITE = 'trixie'
+
 /** The Debian base every image is built from: a registry image where one is reachable (CI). */
 export function baseImage(): string {
-  return process.env.LAB_BASE_IMAGE || 'lb-e2e/base:bookworm'
+  return process.env.LAB_BASE_IMAGE || `lb-e2e/base:${DEBIAN_SUITE}`
 }
 
 export type IpvsBackendChoice = 'auto' | 'vm' | 'host' | 'container'

@@ -12,7 +12,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { LabError, tail } from '../errors.ts'
 import { detail, step } from '../progress.ts'
-import { baseImage, repoRoot } from '../settings.ts'
+import { DEBIAN_SUITE, baseImage, repoRoot } from '../settings.ts'
 
 export type ImageName = 'apache' | 'tomcat' | 'director' | 'director-vm'
 
@@ -94,8 +94,8 @@ async function debootstrapImage(tag: string): Promise<void> {
   const mirror = await debianMirror()
   const root = await mkdtemp(path.join(os.tmpdir(), 'lb-e2e-rootfs-'))
   try {
-    const boot = await execa('debootstrap', ['--variant=minbase', 'bookworm', root, mirror], { all: true, reject: false })
-    if (boot.exitCode !== 0) throw new LabError(`debootstrap bookworm from ${mirror} failed:\n${tail(boot.all ?? '')}`)
+    const boot = await execa('debootstrap', ['--variant=minbase', DEBIAN_SUITE, root, mirror], { all: true, reject: false })
+    if (boot.exitCode !== 0) throw new LabError(`debootstrap ${DEBIAN_SUITE} from ${mirror} failed:\n${tail(boot.all ?? '')}`)
     await execa('sh', ['-c', `tar -C "$1" -c . | docker import -c 'CMD ["/bin/bash"]' - "$2"`, 'sh', root, tag])
   } finally {
     await rm(root, { recursive: true, force: true })
@@ -109,7 +109,7 @@ export async function debianMirror(): Promise<string> {
     const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.sources') || f === 'sources.list' || f.endsWith('.list'))
     for (const file of files) {
       const text = await readFile(path.join(dir, file), 'utf8')
-      const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text)?.[1]
+      const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\w+\s/m.exec(text)?.[1]
       if (uri && !uri.includes('security')) return uri
     }
   }
