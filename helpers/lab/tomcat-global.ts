@@ -5,13 +5,15 @@
 import { removeRunOnExit } from './cleanup.ts'
 import { record, resetFigures } from '../report/figures.ts'
 import type { TestProject } from 'vitest/node'
+import { describePlan } from '../intake/plan.ts'
 import { ensureImage } from './images.ts'
 
 export default async function setup(project: TestProject): Promise<void> {
   removeRunOnExit()
   resetFigures()
-  const { limits } = project.getProvidedContext().plan
-  record({ kind: 'limits', mode: limits.mode, description: limits.description })
+  const { plan } = project.getProvidedContext()
+  record({ kind: 'limits', mode: plan.limits.mode, description: plan.limits.description })
+  record({ kind: 'plan', source: plan.source, description: describePlan(plan) })
   await ensureImage('apache')
   await ensureImage('tomcat')
 }

@@ -189,6 +189,12 @@ describe('summary.md', () => {
     expect(bare).toContain('_No failover recorded._')
   })
 
+  test('the plan the run held the labs to is shown as recorded', () => {
+    const data = sample()
+    data.figures.push({ at: '2026-11-26T12:10:00Z', test: null, kind: 'plan', source: 'examples/corpus/static-membership', description: 'plan (examples/corpus/static-membership): 3 Tomcat nodes; …\n  node01: app1/server.xml' })
+    expect(renderSummary(data)).toContain('**Configuration under test** (examples/corpus/static-membership):\n\n```\nplan (examples/corpus/static-membership): 3 Tomcat nodes; …\n  node01: app1/server.xml\n```')
+  })
+
   test('pipes in names do not break tables; backticks in stats do not break the code block', () => {
     const data = sample()
     data.tests[0] = { ...data.tests[0]!, state: 'failed', name: 'stickysession=JSESSIONID|jsessionid', error: 'a | b' }
