@@ -49,7 +49,7 @@ export interface ReportData {
 
 // ── reading ──────────────────────────────────────────────────────────────────────────────────────
 
-const KINDS = new Set<Figure['kind']>(['ipvs-backend', 'limits', 'distribution', 'ipvs-stats', 'failover', 'finding', 'measure', 'load-timeline'])
+const KINDS = new Set<Figure['kind']>(['ipvs-backend', 'limits', 'plan', 'distribution', 'ipvs-stats', 'failover', 'finding', 'measure', 'load-timeline'])
 
 /** figures.jsonl → records; `since` (ms) drops lines of an earlier run left in the file. */
 export function parseFigures(text: string, since?: number): { figures: FigureRecord[]; problems: string[] } {

@@ -192,6 +192,10 @@ describe('summary.md', () => {
   test('the plan the run held the labs to is shown as recorded', () => {
     const data = sample()
     data.figures.push({ at: '2026-11-26T12:10:00Z', test: null, kind: 'plan', source: 'examples/corpus/static-membership', description: 'plan (examples/corpus/static-membership): 3 Tomcat nodes; …\n  node01: app1/server.xml' })
+    // As the reporter reads it back from figures.jsonl.
+    const read = parseFigures(data.figures.map((f) => JSON.stringify(f)).join('\n'))
+    expect(read.problems).toEqual([])
+    expect(read.figures.filter((f) => f.kind === 'plan')).toHaveLength(1)
     expect(renderSummary(data)).toContain('**Configuration under test** (examples/corpus/static-membership):\n\n```\nplan (examples/corpus/static-membership): 3 Tomcat nodes; …\n  node01: app1/server.xml\n```')
   })
 
