@@ -50,6 +50,8 @@ export interface NodePlan {
   /** What the lab and the suites call the node: its jvmRoute, else its name (ExSession then shows the name). */
   route: string
   http: number
+  /** The HTTP port is written in the file, not left to ${http.port}: the lab cannot move it. */
+  httpLiteral: boolean
   /** Its AJP connector's port, when it has one (an ajp:// member reaches it as ${NODEnn_AJP_PORT}). */
   ajp?: number
   shutdown: number
@@ -227,7 +229,8 @@ export function readNodes(serverFiles: string[], members: BalancerMember[], topo
     if (http === undefined) throw new LabError(`${displayPath(file)}: ${name} has no HTTP/1.1 <Connector> with a port: the balancer cannot reach it`)
     const sendOptions = server.cluster?.channelSendOptions.value
     const ajp = server.ajpConnectors[0]?.port.value
-    return { name, file, ...(jvmRoute !== undefined ? { jvmRoute } : {}), route, http, ...(ajp !== undefined ? { ajp } : {}), shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file),
+    const httpLiteral = !server.httpPorts[0]?.raw?.includes('${')
+    return { name, file, ...(jvmRoute !== undefined ? { jvmRoute } : {}), route, http, httpLiteral, ...(ajp !== undefined ? { ajp } : {}), shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file),
       asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent),
       membership: server.cluster?.membership.kind ?? 'none' }
   })
@@ -241,10 +244,7 @@ export function readNodes(serverFiles: string[], members: BalancerMember[], topo
  */
 function layoutChoices(balancers: BalancerPlan[], nodes: NodePlan[]): LayoutChoice[] {
   const oneHost = balancers.find((b) => b.members.some((m) => isLoopback(m.host)))
-  const literal = nodes.map((n) => {
-    const connector = readServerXml(readFileSync(n.file, 'utf8'), n.file, labProperties(n.name)).httpPorts[0]
-    return { file: n.file, port: connector?.raw?.includes('${') ? undefined : connector?.value }
-  })
+  const literal = nodes.map((n) => ({ file: n.file, port: n.httpLiteral ? n.http : undefined }))
   const clash = literal.find((a, i) => a.port !== undefined && literal.some((b, j) => j > i && b.port === a.port))
   // Static and DNS membership find a node by its own address: on one host every node would have one.
   const byAddress = nodes.find((n) => n.membership === 'static' || n.membership === 'dns')
