@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { LabError } from '../helpers/errors.ts'
 import { LAYOUT } from '../helpers/cli/input.ts'
 import { type Intake, describeIntake, intake, removeIntake } from '../helpers/intake/intake.ts'
-import { repoRoot } from '../helpers/settings.ts'
+import { repoRoot, tomcatVersion } from '../helpers/settings.ts'
 import { type Area, AREAS, refuse, report, verify } from '../helpers/cli/verify.ts'
 import { down, ipvsadm, up } from '../helpers/cli/up.ts'
 import { TOPOLOGIES, type Topology } from '../helpers/intake/plan.ts'
@@ -50,6 +50,12 @@ ${LAYOUT.map((l) => `                            ${l.what}`).join('\n')}
                           two to four times)
   --war <file.war>        your webapp (also LAB_WAR), deployed at /<name> beside the lab's ExSession;
                           its sessions are probed through its session cookie
+  --tomcat <version>      9 (default, the original's), 10.1 or 11 (also LAB_TOMCAT): Debian 13's
+                          Tomcat of that version on every node; the plan and the report name it.
+                          Your war must be written for its servlet API (javax.servlet on 9,
+                          jakarta.servlet on 10.1 and 11): the other one is refused, with where
+  --migrate-war           on 10.1/11: migrate a javax war to jakarta first (Debian's
+                          tomcat-jakartaee-migration, on a copy) instead of refusing it
 
 Options (verify):
   --only <area>           lvs, tomcat or balancer; repeat for several (default: all)
@@ -92,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       httpd: { type: 'string', multiple: true },
       'server-xml': { type: 'string', multiple: true },
       war: { type: 'string' },
+      tomcat: { type: 'string' },
+      'migrate-war': { type: 'boolean' },
       only: { type: 'string', multiple: true },
       suite: { type: 'string', multiple: true },
       'max-failover-gap': { type: 'string' },
@@ -110,6 +118,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`)
     return command === undefined && !values.help ? 2 : 0
   }
+  // The version the plan reads (LAB_TOMCAT), checked here: a wrong one is the input's fault.
+  const tomcat = tomcatVersion(values.tomcat === undefined ? process.env : { LAB_TOMCAT: values.tomcat })
+  process.env.LAB_TOMCAT = tomcat
+  const migrateWar = values['migrate-war'] ?? false
   // Intake: the team's directory laid out as the lab reads it, once; the lab helpers read it
   // from the environment, in this process and in vitest's.
   const team = values.fixtures ?? process.env.LAB_FIXTURES
@@ -148,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
       }
       started = true
       const result = await verify({
-        ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}), only, suites: values.suite ?? [], bail: values.bail ?? false, strict: values.strict ?? false, ...limits,
+        ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}), tomcat, migrateWar, only, suites: values.suite ?? [], bail: values.bail ?? false, strict: values.strict ?? false, ...limits,
         ...(values.junit ? { junit: path.resolve(values.junit) } : {}),
       })
       process.stdout.write(`\n${report(result)}\n`)
@@ -164,7 +176,8 @@ async function main(argv: string[]): Promise<number> {
       const labs = rest.length ? rest : ['lvs', 'tomcat']
       for (const lab of labs) if (lab !== 'lvs' && lab !== 'tomcat') throw new LabError(`up ${lab}: expected lvs or tomcat`)
       if (values.layout !== undefined && !TOPOLOGIES.includes(values.layout as Topology)) throw new LabError(`--layout ${values.layout}: expected ${TOPOLOGIES.join(' or ')}`)
-      const refused = refuse({ ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}) })
+      if (migrateWar) throw new LabError('--migrate-war is for verify: up runs a war as it is (migrate it once with verify, or with javax2jakarta)')
+      const refused = refuse({ ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}), tomcat })
       if (refused) {
         process.stdout.write(`${report(refused)}\n`)
         return 2

@@ -54,6 +54,26 @@ export function baseImage(): string {
   return process.env.LAB_BASE_IMAGE || `lb-e2e/base:${DEBIAN_SUITE}`
 }
 
+/**
+ * The Tomcat the lab runs (LAB_TOMCAT, `--tomcat`): 9, the original's, by default; 10.1 and 11
+ * (jakarta.servlet) as most teams run them now. Each is Debian's package of that major on the
+ * lab's Debian release: libtomcat9-java, libtomcat10-java (10.1), libtomcat11-java.
+ */
+export const TOMCAT_VERSIONS = ['9', '10.1', '11'] as const
+export type TomcatVersion = (typeof TOMCAT_VERSIONS)[number]
+
+export function tomcatVersion(env: NodeJS.ProcessEnv = process.env): TomcatVersion {
+  const value = env.LAB_TOMCAT || '9'
+  const version = TOMCAT_VERSIONS.find((v) => v === value || (v === '10.1' && value === '10'))
+  if (!version) throw new LabError(`Tomcat ${value}: expected one of ${TOMCAT_VERSIONS.join(', ')} (--tomcat or LAB_TOMCAT: the Tomcat the lab runs)`)
+  return version
+}
+
+/** The servlet API a Tomcat implements: javax.servlet up to 9, jakarta.servlet from 10. */
+export function servletNamespace(version: TomcatVersion): 'javax' | 'jakarta' {
+  return version === '9' ? 'javax' : 'jakarta'
+}
+
 export type IpvsBackendChoice = 'auto' | 'vm' | 'host' | 'container'
 
 export function ipvsBackendChoice(): IpvsBackendChoice {

@@ -9,14 +9,14 @@ import { execa } from 'execa'
 import { removeRun, removeRunOnExit } from '../helpers/lab/cleanup.ts'
 import { sessionKey } from '../helpers/lab/exsession.ts'
 import { fetchOnce } from '../helpers/lab/http.ts'
-import { type ImageName, buildImage, ensureImage } from '../helpers/lab/images.ts'
+import { type ImageName, buildImage, ensureImage, tomcatImage } from '../helpers/lab/images.ts'
 import { LvsLab, startLvsLab } from '../helpers/lab/lvs-lab.ts'
 import { type Topology, readPlan } from '../helpers/intake/plan.ts'
 import { TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { loadDuringFailover } from '../helpers/checks/load.ts'
 import { say } from '../helpers/progress.ts'
 import { UNHANDLED, readJunit } from '../helpers/report/junit.ts'
-import { repoRoot } from '../helpers/settings.ts'
+import { TOMCAT_VERSIONS, repoRoot } from '../helpers/settings.ts'
 import { percentile } from '../helpers/checks/tally.ts'
 import { outcome, settle, until } from '../helpers/wait.ts'
 
@@ -46,7 +46,7 @@ async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 // 1. Images: cold (no cache, into throwaway tags) and warm (the normal cached check).
-const IMAGES: ImageName[] = ['apache', 'tomcat', 'director-vm']
+const IMAGES: ImageName[] = ['apache', ...TOMCAT_VERSIONS.map(tomcatImage), 'director-vm']
 if (part('images') && !args['skip-cold']) {
   say('▸ cold image builds (docker build --no-cache)')
   const cold: Record<string, number> = {}

@@ -15,7 +15,8 @@ import { displayPath, labels, repoRoot } from '../helpers/settings.ts'
 
 const { values } = parseArgs({ options: { lab: { type: 'string' } } })
 
-const image = await ensureImage('tomcat')
+// Tomcat 9's image: the wars are javax.servlet, as the post's.
+const image = await ensureImage('tomcat-9')
 const wars = [
   { from: '/opt/lb-e2e/wars/blog-post/ExSession.war', to: path.join(repoRoot, 'examples/blog-post/ExSession.war') },
   ...(values.lab ? [{ from: '/opt/lb-e2e/wars/ExSession.war', to: path.resolve(values.lab) }] : []),

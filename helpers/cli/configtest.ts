@@ -8,18 +8,18 @@
 import { checkBalancerConfig } from '../lab/balancer.ts'
 import { runCheck } from '../lab/containers.ts'
 import { LabError, tail } from '../errors.ts'
-import { ensureImage, imageTag } from '../lab/images.ts'
+import { ensureImage, imageTag, tomcatImage } from '../lab/images.ts'
 import { CHECK_ADDRESSES, type NodePlan, type Plan, memberVariables, runnableLayouts } from '../intake/plan.ts'
 import { BALANCER_FILES, planTomcatLab } from '../lab/tomcat-lab.ts'
 import { step } from '../progress.ts'
 import { addressEnvironment, nodeEnvironment } from '../lab/tomcat-node.ts'
-import { displayPath } from '../settings.ts'
+import { type TomcatVersion, displayPath } from '../settings.ts'
 
 
 
 /** Every problem httpd or Tomcat reports for the files under test; empty when both accept them. */
 export async function configTest(runPlan: Plan): Promise<string[]> {
-  await Promise.all([ensureImage('apache'), ensureImage('tomcat')])
+  await Promise.all([ensureImage('apache'), ensureImage(tomcatImage(runPlan.tomcat))])
   return step('configuration check (apache2 -t, Tomcat configtest)', async () => {
     const topology = runnableLayouts(runPlan)[0]!
     const balancerProblem = async (balancer: string) => {
@@ -34,15 +34,15 @@ export async function configTest(runPlan: Plan): Promise<string[]> {
       }
     }
     // Side by side: each check is a JVM or httpd start of a few seconds.
-    const found = await Promise.all([...BALANCER_FILES.filter((f) => runPlan.files[f] !== undefined).map(balancerProblem), ...runPlan.nodes[topology].map(tomcatConfigTest)])
+    const found = await Promise.all([...BALANCER_FILES.filter((f) => runPlan.files[f] !== undefined).map(balancerProblem), ...runPlan.nodes[topology].map((n) => tomcatConfigTest(n, runPlan.tomcat))])
     const problems = [...new Set(found.filter((p): p is string => p !== undefined))]
     return problems
   })
 }
 
 /** `configtest` of one node's server.xml with the lab's system properties; a problem, or undefined. */
-export async function tomcatConfigTest(node: NodePlan): Promise<string | undefined> {
-  const { exitCode, output } = await runCheck(imageTag('tomcat'), `configtest-${node.name}`, {
+export async function tomcatConfigTest(node: NodePlan, tomcat: TomcatVersion): Promise<string | undefined> {
+  const { exitCode, output } = await runCheck(imageTag(tomcatImage(tomcat)), `configtest-${node.name}`, {
     env: {
       ...nodeEnvironment(node.name, node.route, node.file), HTTP_PORT: String(node.http), SHUTDOWN_PORT: String(node.shutdown),
       ...addressEnvironment(CHECK_ADDRESSES),
@@ -51,7 +51,7 @@ export async function tomcatConfigTest(node: NodePlan): Promise<string | undefin
     command: 'tomcat-foreground configtest',
   })
   const file = displayPath(node.file)
-  if (exitCode !== 0) return `${file}: Tomcat rejects this server.xml for ${node.name} (configtest):\n${tail(readable(output), 12)}`
+  if (exitCode !== 0) return `${file}: Tomcat ${tomcat} rejects this server.xml for ${node.name} (configtest):\n${tail(readable(output), 12)}`
   // Tomcat 9's wording: "Match [Server/…/Manager] failed to set property [x] to [y]".
   const ignored = [...output.matchAll(/Match \[([^\]]*)\] failed to set property \[([^\]]*)\] to \[([^\]]*)\]/g)]
     .map((m) => `<${m[1]!.split('/').at(-1)}> ${m[2]}="${m[3]}"`)

@@ -8,8 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
 import { nodeNamesOf } from '../intake/plan.ts'
-import { readWarText } from '../lab/war.ts'
-import { displayPath, fixturesDir, repoRoot, sameFile } from '../settings.ts'
+import { readWarText, servletReferences } from '../lab/war.ts'
+import { type TomcatVersion, displayPath, fixturesDir, repoRoot, sameFile, servletNamespace } from '../settings.ts'
 import { type Finding, mergeReports } from '../validate/findings.ts'
 import { type NodeConfig, validateFixtures } from '../validate/index.ts'
 import { checkWebXml, readWebXml } from '../validate/webxml.ts'
@@ -33,6 +33,10 @@ export interface GateInput {
   fixtures?: string
   /** The team's webapp (LAB_WAR). */
   war?: string
+  /** The Tomcat the labs run (LAB_TOMCAT; default 9): the war must be written for its servlet API. */
+  tomcat?: TomcatVersion
+  /** A javax war on Tomcat 10.1/11 is migrated to jakarta (helpers/lab/war-migration.ts) instead of refused. */
+  migrateWar?: boolean
 }
 
 export interface InputCheck {
@@ -83,7 +87,7 @@ export function checkInput(input: GateInput): InputCheck {
     const named = (text: string) => text.replaceAll(scratch, (_, file: string, line?: string, column?: string) => displayPath(source(file), line ? Number(line) : undefined, column ? Number(column) : undefined))
     let v: ReturnType<typeof validateFixtures>
     try {
-      v = validateFixtures(merged, { nodes: nodeNamesOf(merged) })
+      v = validateFixtures(merged, { nodes: nodeNamesOf(merged), ...(input.tomcat ? { tomcat: input.tomcat } : {}) })
     } catch (error) {
       if (!(error instanceof LabError)) throw error
       return { errors: [...errors, named(error.message)], findings: [], files, nodes: [] }
@@ -93,7 +97,8 @@ export function checkInput(input: GateInput): InputCheck {
     const findings = v.findings.filter((f) => !LAB_OWN.test(relative(f)))
       .map((f) => ({ ...f, file: displayPath(source(relative(f))), message: named(f.message) }))
     const warFile = input.war ?? wars[0]
-    const war = warFile === undefined ? { errors: [], findings: [] } : checkWar(warFile)
+    const war = warFile === undefined ? { errors: [], findings: [] } : checkWar(warFile, input.tomcat ?? '9', input.migrateWar ?? false)
+    if (input.migrateWar && warFile === undefined) errors.push('--migrate-war: there is no war to migrate (give --war <file.war>, or put one in the --fixtures directory)')
     const all = mergeReports({ errors: [], findings }, war)
     return { errors: [...errors, ...war.errors.map((e) => e.message)], findings: all.findings, files, nodes: v.nodes.map((n) => ({ ...n, file: named(n.file) })) }
   } finally {
@@ -101,8 +106,11 @@ export function checkInput(input: GateInput): InputCheck {
   }
 }
 
-/** The team's .war: a zip Tomcat can deploy, whose WEB-INF/web.xml says <distributable/>. */
-function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
+/**
+ * The team's .war: a zip Tomcat can deploy, written for the servlet API of the Tomcat the labs run
+ * (or migrated to it, `migrate`), whose WEB-INF/web.xml says <distributable/>.
+ */
+function checkWar(war: string, tomcat: TomcatVersion, migrate: boolean): { errors: LabError[]; findings: Finding[] } {
   const file = path.resolve(war)
   const shown = displayPath(file)
   if (!existsSync(file) || !statSync(file).isFile()) return { errors: [new LabError(`--war ${war}: no such file`)], findings: [] }
@@ -112,11 +120,44 @@ function checkWar(war: string): { errors: LabError[]; findings: Finding[] } {
     if (text === undefined) {
       return { errors: [new LabError(`${shown}: no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp's sessions and a failover loses them; add a web.xml with <distributable/>`)], findings: [] }
     }
-    return checkWebXml(readWebXml(text, `${shown}!/WEB-INF/web.xml`))
+    const api = checkServletApi(file, tomcat, migrate)
+    const descriptor = checkWebXml(readWebXml(text, `${shown}!/WEB-INF/web.xml`))
+    return { errors: [...api.errors, ...descriptor.errors], findings: [...api.findings, ...descriptor.findings] }
   } catch (error) {
     if (error instanceof LabError) return { errors: [error], findings: [] }
     throw error
   }
+}
+
+/**
+ * javax.servlet up to Tomcat 9, jakarta.servlet from 10.1: a war of the other API deploys and then
+ * fails on its first request (NoClassDefFoundError: javax/servlet/…), so it is refused before any
+ * lab starts, with the entries that show it. Only javax → jakarta can be migrated.
+ */
+function checkServletApi(war: string, tomcat: TomcatVersion, migrate: boolean): { errors: LabError[]; findings: Finding[] } {
+  const shown = displayPath(war)
+  const wants = servletNamespace(tomcat)
+  const other = wants === 'javax' ? 'jakarta' : 'javax'
+  const refs = servletReferences(war)
+  const sample = (names: string[]) => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`
+  const errors: LabError[] = []
+  const findings: Finding[] = []
+  if (migrate && wants === 'javax') {
+    errors.push(new LabError('--migrate-war: Tomcat 9 runs javax.servlet wars as they are; the migration (javax → jakarta) is for --tomcat 10.1 and 11'))
+  } else if (refs[other].length && !refs[wants].length && !(migrate && other === 'javax')) {
+    errors.push(new LabError(wants === 'jakarta'
+      ? `${shown}: written for javax.servlet (${sample(refs.javax)}), which Tomcat ${tomcat} does not have: the servlet API moved to jakarta.servlet in Tomcat 10, ` +
+        'so this war would deploy and fail on its first request (NoClassDefFoundError: javax/servlet/…); run it with --tomcat 9, rebuild it against jakarta.servlet, ' +
+        "or add --migrate-war to have the gate migrate a copy with Debian's tomcat-jakartaee-migration (javax2jakarta) first"
+      : `${shown}: written for jakarta.servlet (${sample(refs.jakarta)}), which Tomcat 9 does not have (it implements javax.servlet): run it with --tomcat 10.1 or --tomcat 11`))
+  } else if (refs[other].length && refs[wants].length) {
+    findings.push({
+      severity: 'warning', file: shown,
+      message: `names both servlet APIs: ${wants}.servlet as Tomcat ${tomcat} needs, and ${other}.servlet in ${sample(refs[other])}; ` +
+        `code that reaches the ${other} classes fails on this Tomcat with NoClassDefFoundError: update or drop what still uses ${other}.servlet`,
+    })
+  }
+  return { errors, findings }
 }
 
 function walk(dir: string, prefix = ''): string[] {

@@ -12,7 +12,9 @@ import path from 'node:path'
 import { FIGURES_FILE } from '../report/figures.ts'
 import { say } from '../progress.ts'
 import { type TestResult, parseFigures } from '../report/model.ts'
-import { displayPath, repoRoot } from '../settings.ts'
+import { displayPath, labWar, repoRoot } from '../settings.ts'
+import { migrateWar } from '../lab/war-migration.ts'
+import { servletReferences } from '../lab/war.ts'
 import { formatFinding } from '../validate/findings.ts'
 import { PLAN_ENV, describePlan, readPlan, runnableLayouts, savePlan } from '../intake/plan.ts'
 import { configTest } from './configtest.ts'
@@ -83,9 +85,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const warnings = input.findings.map(formatFinding)
   if (input.errors.length) return refused(input.errors, warnings)
   for (const w of warnings) say(`warning: ${w.replace(/^warning /, '')}`)
+  const tomcat = options.tomcat ?? '9'
+  const war = labWar()
+  // The labs deploy the migrated copy; the refusal above let a javax war through only for this.
+  if (options.migrateWar && war && servletReferences(war).javax.length) process.env.LAB_WAR = await migrateWar(war, tomcat)
 
   const env: Record<string, string> = {
     ...options.env,
+    LAB_TOMCAT: tomcat,
     ...(options.maxFailoverGap !== undefined ? { LAB_MAX_FAILOVER_GAP: String(options.maxFailoverGap) } : {}),
     ...(options.maxStaleReads !== undefined ? { LAB_MAX_STALE_READS: String(options.maxStaleReads) } : {}),
     ...(options.maxRejoinTime !== undefined ? { LAB_MAX_REJOIN_TIME: String(options.maxRejoinTime) } : {}),

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { type LimitName, describeLimits, gateLimit, limitsMode } from '../checks/limits.ts'
 import { LabError } from '../errors.ts'
-import { displayPath, fixturePath, fixturesDir, fixturesOverlay, intakeJvmRoutes, isFile, labWar, repoRoot, serverXmlPath } from '../settings.ts'
+import { type TomcatVersion, displayPath, fixturePath, fixturesDir, fixturesOverlay, intakeJvmRoutes, isFile, labWar, repoRoot, serverXmlPath, tomcatVersion } from '../settings.ts'
 import { type BalancerMember, isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { type MembershipKind, type Properties, readServerXml } from '../validate/tomcat.ts'
 import { contextDescriptorDir } from '../lab/webapp.ts'
@@ -102,6 +102,8 @@ export interface Limits {
 export interface Plan {
   /** The directory the configuration came from (a team's, as they keep it; else fixtures/). */
   source: string
+  /** The Tomcat the nodes run (LAB_TOMCAT, `--tomcat`). */
+  tomcat: TomcatVersion
   /** Every layout file the run uses (tomcat/server.xml, httpd/balancer-sticky.conf, ipvs/rr.rules …) → the file. */
   files: Record<string, string>
   /** The Tomcat nodes, per layout (ports differ): as many as the files describe. */
@@ -135,6 +137,7 @@ export function readPlan(env: NodeJS.ProcessEnv = process.env): Plan {
   const war = labWar()
   return {
     source: overlay ? displayPath(overlay) : displayPath(fixturesDir),
+    tomcat: tomcatVersion(env),
     files, nodes, balancers,
     ...(war ? { war } : {}),
     ...(webXml.startsWith(fixturesDir) ? {} : { webXml }),
@@ -314,7 +317,7 @@ export function planFile(plan: Pick<Plan, 'files'>, relative: string): string {
 /** The plan in words, for the gate's output: one line a node and a balancer. */
 export function describePlan(plan: Plan): string {
   const nodes = plan.nodes[preferredLayout(plan)]
-  const lines = [`plan (${plan.source}): ${nodes.length} Tomcat nodes; layouts ${runnableLayouts(plan).join(', ') || 'none'}; limits ${plan.limits.description}`]
+  const lines = [`plan (${plan.source}): ${nodes.length} Tomcat ${plan.tomcat} nodes; layouts ${runnableLayouts(plan).join(', ') || 'none'}; limits ${plan.limits.description}`]
   for (const n of nodes) lines.push(`  ${n.name}: ${displayPath(n.file)}, jvmRoute ${n.jvmRoute ?? `none (the lab calls it ${n.route})`}, HTTP ${n.http}${n.ajp ? `, AJP ${n.ajp}` : ''}, ${n.clustered ? `clustered (${n.membership} membership), ${n.asynchronous ? 'asynchronous' : 'synchronous'} replication` : 'no cluster'}`)
   for (const b of Object.values(plan.balancers)) {
     const how = b.stickiness.by === 'none' ? 'not sticky' : `sticky by ${b.stickiness.by === 'route-cookie' ? 'route cookie' : 'session id route suffix'} ${b.stickiness.names.join('|')}`

@@ -12,15 +12,29 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { LabError, tail } from '../errors.ts'
 import { detail, step } from '../progress.ts'
-import { DEBIAN_SUITE, baseImage, repoRoot } from '../settings.ts'
+import { DEBIAN_SUITE, type TomcatVersion, baseImage, repoRoot } from '../settings.ts'
 
-export type ImageName = 'apache' | 'tomcat' | 'director' | 'director-vm'
+/** One image per Tomcat version (LAB_TOMCAT): lb-e2e/tomcat-9, lb-e2e/tomcat-10.1, lb-e2e/tomcat-11. */
+export type TomcatImage = `tomcat-${TomcatVersion}`
+export type ImageName = 'apache' | 'director' | 'director-vm' | TomcatImage
 
-const targets: Record<ImageName, { dockerfile: string; target?: string }> = {
-  apache: { dockerfile: 'helpers/lab/images/apache/Dockerfile' },
-  tomcat: { dockerfile: 'helpers/lab/images/tomcat/Dockerfile' },
-  director: { dockerfile: 'helpers/lab/images/director/Dockerfile', target: 'director' },
-  'director-vm': { dockerfile: 'helpers/lab/images/director/Dockerfile', target: 'vm' },
+export function tomcatImage(version: TomcatVersion): TomcatImage {
+  return `tomcat-${version}`
+}
+
+interface Target { dockerfile: string; target?: string; args?: Record<string, string> }
+
+function targetOf(name: ImageName): Target {
+  switch (name) {
+    case 'apache': return { dockerfile: 'helpers/lab/images/apache/Dockerfile' }
+    case 'director': return { dockerfile: 'helpers/lab/images/director/Dockerfile', target: 'director' }
+    case 'director-vm': return { dockerfile: 'helpers/lab/images/director/Dockerfile', target: 'vm' }
+    default: {
+      // Debian names its Tomcat packages by major: libtomcat10-java is 10.1.
+      const version = name.slice('tomcat-'.length)
+      return { dockerfile: 'helpers/lab/images/tomcat/Dockerfile', args: { TOMCAT: version.split('.')[0]! } }
+    }
+  }
 }
 
 export function imageTag(name: ImageName): string {
@@ -44,11 +58,12 @@ export function ensureImage(name: ImageName): Promise<string> {
  * the build log. `noCache` and another `tag` serve the benchmark's cold builds.
  */
 export async function buildImage(name: ImageName, options: { tag?: string; noCache?: boolean } = {}): Promise<string> {
-  const { dockerfile, target } = targets[name]
+  const { dockerfile, target, args: buildArgs = {} } = targetOf(name)
   const tag = options.tag ?? imageTag(name)
   await ensureBaseImage()
   return step(`image ${tag}${options.noCache ? ' (no cache)' : ''}`, async () => {
     const args = ['build', '--force-rm', '--build-arg', `BASE=${baseImage()}`, '-t', tag, '-f', dockerfile]
+    for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`)
     if (target) args.push('--target', target)
     if (options.noCache) args.push('--no-cache')
     const build = execa('docker', [...args, '.'], {
@@ -78,6 +93,13 @@ function ensureBaseImage(): Promise<void> {
     await step(`base image ${base} (debootstrap, about a minute)`, () => debootstrapImage(base))
   })()
   return baseReady
+}
+
+/** The Tomcat an image runs, as its ServerInfo says (e.g. "Apache Tomcat/11.0.22 (Debian)"), recorded at build. */
+export async function serverInfo(tag: string): Promise<string> {
+  const read = await execa('docker', ['run', '--rm', '--network', 'none', '--label', 'lb-e2e=true', '--entrypoint', 'cat', tag, '/opt/lb-e2e/server-info'], { reject: false })
+  if (read.exitCode !== 0) throw new LabError(`${tag}: no /opt/lb-e2e/server-info (${read.stderr.trim()}); rebuild the image (npm run build:lab)`)
+  return /^Server version:\s*(.+)$/m.exec(read.stdout)?.[1]?.trim() ?? read.stdout.trim()
 }
 
 export async function imageExists(ref: string): Promise<boolean> {

@@ -6,14 +6,14 @@ import { removeRunOnExit } from './cleanup.ts'
 import { record, resetFigures } from '../report/figures.ts'
 import type { TestProject } from 'vitest/node'
 import { describePlan } from '../intake/plan.ts'
-import { ensureImage } from './images.ts'
+import { ensureImage, serverInfo, tomcatImage } from './images.ts'
 
 export default async function setup(project: TestProject): Promise<void> {
   removeRunOnExit()
   resetFigures()
   const { plan } = project.getProvidedContext()
   record({ kind: 'limits', mode: plan.limits.mode, description: plan.limits.description })
-  record({ kind: 'plan', source: plan.source, description: describePlan(plan) })
   await ensureImage('apache')
-  await ensureImage('tomcat')
+  const image = await ensureImage(tomcatImage(plan.tomcat))
+  record({ kind: 'plan', source: plan.source, description: describePlan(plan), tomcat: await serverInfo(image) })
 }

@@ -13,11 +13,11 @@ import { type StartedBalancer, type WorkerStatus, BalancerContainer } from './ba
 import { removeInTurn } from './cleanup.ts'
 import { LabError, asSetupError } from '../errors.ts'
 import { ExSessionUser, type SessionPage } from './exsession.ts'
-import { ensureImage } from './images.ts'
+import { ensureImage, tomcatImage } from './images.ts'
 import { type BalancerPlan, type Limits, type NodePlan, type Plan, type Stickiness, type Topology, memberVariables, planFile, readBalancer, readNodes } from '../intake/plan.ts'
 import { type LabNetwork, createLabNetwork } from './network.ts'
 import { step } from '../progress.ts'
-import { displayPath, fixturesDir, resourceName } from '../settings.ts'
+import { type TomcatVersion, displayPath, fixturesDir, resourceName } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { type ClusterView, type StartedTomcatNode, TomcatNodeContainer } from './tomcat-node.ts'
 import { until } from '../wait.ts'
@@ -29,10 +29,13 @@ export interface TomcatLabOptions {
   serverXml?: string
   /** Balancer configuration under test, relative to fixtures/ (default httpd/balancer-sticky.conf). */
   balancer?: string
+  /** The Tomcat the nodes run (default: the plan's, LAB_TOMCAT): the smoke of the other versions names one. */
+  tomcat?: TomcatVersion
 }
 
 export interface TomcatLabPlan {
   topology: Topology
+  tomcat: TomcatVersion
   balancer: string
   /** The balancer as the plan read it: members, stickiness, lbmethod. */
   balancerPlan: BalancerPlan
@@ -83,7 +86,7 @@ export function planTomcatLab(plan: Plan, options: TomcatLabOptions): TomcatLabP
   const { contexts: exSessionContextPaths, front: exSessionPath } = exSessionContexts(config, plan.war)
   const exSessionProxy = exSessionProxyConf(config, exSessionPath, plan.war)
   return {
-    topology: options.topology, balancer: file, balancerPlan, nodes,
+    topology: options.topology, tomcat: options.tomcat ?? plan.tomcat, balancer: file, balancerPlan, nodes,
     ...(plan.webXml ? { webXml: plan.webXml } : {}),
     ...(plan.war ? { war: plan.war } : {}),
     exSessionPath,
@@ -135,11 +138,11 @@ export class TomcatLab {
   }
 
   static async start(runPlan: Plan, options: TomcatLabOptions): Promise<TomcatLab> {
-    const opts = { serverXml: 'tomcat/server.xml', balancer: 'httpd/balancer-sticky.conf', ...options }
+    const opts = { serverXml: 'tomcat/server.xml', balancer: 'httpd/balancer-sticky.conf', tomcat: runPlan.tomcat, ...options }
     const plan = planTomcatLab(runPlan, opts)
-    await Promise.all([ensureImage('apache'), ensureImage('tomcat')])
+    await Promise.all([ensureImage('apache'), ensureImage(tomcatImage(plan.tomcat))])
     const files = [...new Set(plan.nodes.map((n) => displayPath(n.file)))].join(' + ')
-    const title = `Tomcat lab (${opts.topology}, ${plan.nodes.length} nodes, ${files}, ${displayPath(plan.balancer)}${plan.war ? `, ${path.basename(plan.war)}` : ''})`
+    const title = `Tomcat lab (Tomcat ${plan.tomcat}, ${opts.topology}, ${plan.nodes.length} nodes, ${files}, ${displayPath(plan.balancer)}${plan.war ? `, ${path.basename(plan.war)}` : ''})`
     const name = `tc${++labsStarted}`
     // What exists so far, removed in reverse when the start fails half-way.
     const undo = new AsyncDisposableStack()
@@ -158,7 +161,7 @@ export class TomcatLab {
         const balancer = await balancerContainer.start()
         undo.defer(() => balancer.remove())
         const startNode = async (n: NodePlan, i: number) => {
-          let container = new TomcatNodeContainer(n.name, n.route, name)
+          let container = new TomcatNodeContainer(n.name, n.route, name, plan.tomcat)
             .withServerXml(n.file)
             .withPorts(n.http, n.shutdown)
             .withNodeAddresses(Object.fromEntries(plan.nodes.map((m, j) => [m.name, nodeAddress(j)])))
@@ -327,7 +330,7 @@ export class TomcatLabPool {
 
   /** A lab of this configuration, every node running and the cluster formed. */
   async get(options: TomcatLabOptions): Promise<TomcatLab> {
-    const key = JSON.stringify([options.topology, options.serverXml ?? '', options.balancer ?? ''])
+    const key = JSON.stringify([options.topology, options.serverXml ?? '', options.balancer ?? '', options.tomcat ?? ''])
     let pending = this.#labs.get(key)
     if (!pending) {
       pending = TomcatLab.start(this.#plan, options)

@@ -11,8 +11,8 @@ import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
 import { type ContainerControl, controlContainer, startedOrRemoved, withStaticAddress } from './containers.ts'
 import { fetchOnce } from './http.ts'
-import { imageTag } from './images.ts'
-import { labels, resourceName } from '../settings.ts'
+import { imageTag, tomcatImage } from './images.ts'
+import { type TomcatVersion, labels, resourceName } from '../settings.ts'
 import { until } from '../wait.ts'
 
 export interface ClusterView {
@@ -50,10 +50,11 @@ export class TomcatNodeContainer extends GenericContainer {
   /**
    * `node` names the container (node01, node02); `route` is the node's jvmRoute, the session id
    * suffix the balancer routes on (ExSession reports it as the serving node).
-   * `lab` names the lab it belongs to, so several labs can run side by side.
+   * `lab` names the lab it belongs to, so several labs can run side by side; `tomcat` is the
+   * version it runs (its image).
    */
-  constructor(node: string, route: string, lab: string) {
-    super(imageTag('tomcat'))
+  constructor(node: string, route: string, lab: string, tomcat: TomcatVersion) {
+    super(imageTag(tomcatImage(tomcat)))
     this.#node = node
     this.#route = route
     this.withName(resourceName(`${lab}-${node}`)).withLabels(labels())

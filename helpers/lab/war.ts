@@ -25,6 +25,39 @@ export function readWarText(war: string, entry: string): string | undefined {
   return bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
 }
 
+/** Where a war refers to each servlet API: the entries (a jar's as lib.jar!/Cls.class) naming javax.servlet or jakarta.servlet. */
+export interface ServletReferences { javax: string[]; jakarta: string[] }
+
+const API = { javax: ['javax/servlet/', 'javax.servlet.'], jakarta: ['jakarta/servlet/', 'jakarta.servlet.'] } as const
+
+/**
+ * The servlet API a war's code is written against, from its bytes: class files (theirs, and those
+ * of the jars in WEB-INF/lib) name the packages they use in their constant pool (javax/servlet/…),
+ * JSP pages and tag files in their imports (javax.servlet.…). A war that names neither runs on
+ * either (ExSession's JSP-only example); web.xml's namespace says which spec it was written to,
+ * not what its code needs, so it is not counted.
+ */
+export function servletReferences(war: string): ServletReferences {
+  const found: ServletReferences = { javax: [], jakarta: [] }
+  const scan = (name: string, bytes: Uint8Array) => {
+    if (/\.jar$/i.test(name)) {
+      let inner: Record<string, Uint8Array>
+      try {
+        inner = unzipSync(bytes, { filter: (f) => /\.class$/.test(f.name) })
+      } catch {
+        return // a jar Tomcat could not read either: not this check's to report
+      }
+      for (const [entry, data] of Object.entries(inner)) scan(`${name}!/${entry}`, data)
+      return
+    }
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+    for (const api of ['javax', 'jakarta'] as const) if (API[api].some((p) => text.includes(p))) found[api].push(name)
+  }
+  const entries = unzipWar(war, (name) => /\.(class|jar|jspx?|tagx?|jspf)$/i.test(name))
+  for (const [name, bytes] of Object.entries(entries)) scan(name, bytes)
+  return found
+}
+
 /** `files` (entry name → content) as the war `war`: entries in byte order, each dated 2020-08-16 00:00. */
 export function writeWar(war: string, files: Record<string, string | Uint8Array>): void {
   const names = Object.keys(files).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))

@@ -16,7 +16,7 @@ export type Figure =
   /** Which limits held the run (helpers/checks/limits.ts), recorded once per run. */
   | { kind: 'limits'; mode: 'strict' | 'lenient'; description: string }
   /** The plan the run held the labs to (helpers/intake/plan.ts describePlan), recorded once per run. */
-  | { kind: 'plan'; source: string; description: string }
+  | { kind: 'plan'; source: string; description: string; tomcat?: string }
   /** Who served a series of requests through the VIP, in order. */
   | { kind: 'distribution'; scheduler: string; source: string; served: string[]; counts: Record<string, number> }
   /** `ipvsadm -L -n --exact --stats` text, before (after zeroing) and after the traffic. */

@@ -47,6 +47,7 @@ export function renderSummary(data: ReportData): string {
   const limits = ofKind(data, 'limits').at(-1)
   out.push(limits ? `**Limits:** ${limits.description}` : '**Limits:** not recorded (no Tomcat suite ran)')
   const plan = ofKind(data, 'plan').at(-1)
+  if (plan?.tomcat) out.push(`**Tomcat:** ${plan.tomcat}`)
   if (plan) out.push(`**Configuration under test** (${plan.source}):\n\n\`\`\`\n${plan.description}\n\`\`\``)
 
   const bs = backends(data)

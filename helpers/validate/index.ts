@@ -15,7 +15,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
 import { nodeNamesOf, nodeProperties, readBalancer } from '../intake/plan.ts'
-import { isFile } from '../settings.ts'
+import { type TomcatVersion, isFile } from '../settings.ts'
 import { type Finding, type Report, emptyReport, labError, mergeReports, where } from './findings.ts'
 import { type BalancerMember, type HttpdConfig, checkHttpdConfig, isLoopback, readHttpdConfig } from './httpd.ts'
 import { checkRules } from './ipvs.ts'
@@ -36,6 +36,8 @@ export interface ValidateOptions {
   hosts?: string[]
   /** The webapp's web.xml (default: webapp/WEB-INF/web.xml of the directory, when present). */
   webXml?: string
+  /** The Tomcat the nodes will run (default 9): what it removed is an error, what a later one removed a warning. */
+  tomcat?: TomcatVersion
 }
 
 /** What the lab will run: per node, the file and the values read from it. */
@@ -92,14 +94,14 @@ export function validateFixtures(dir: string, options: ValidateOptions = {}): Va
       const server = attempt(() => readServerXml(readFileSync(source, 'utf8'), source, properties(node)))
       if (server) {
         servers.set(node, server)
-        reports.push(checkServerXml(server, { routeCookie }))
+        reports.push(checkServerXml(server, { routeCookie, ...(options.tomcat ? { tomcat: options.tomcat } : {}) }))
       }
     }
     for (const variant of list(tomcatDir).filter((n) => n.endsWith('.xml') && n !== 'server.xml')) {
       const source = path.join(tomcatDir, variant)
       for (const node of nodes) {
         const server = attempt(() => readServerXml(readFileSync(source, 'utf8'), source, properties(node)))
-        if (server) reports.push(checkServerXml(server, { variant: true }))
+        if (server) reports.push(checkServerXml(server, { variant: true, ...(options.tomcat ? { tomcat: options.tomcat } : {}) }))
       }
     }
   }

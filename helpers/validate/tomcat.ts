@@ -7,6 +7,7 @@
  * 228.0.0.4:45564), so the reader applies the same defaults.
  */
 import { LabError } from '../errors.ts'
+import type { TomcatVersion } from '../settings.ts'
 import { type Finding, type Position, type Report, finding, labError, where } from './findings.ts'
 import { type XmlElement, descendants, readXml } from './xml.ts'
 
@@ -36,8 +37,10 @@ export interface AjpConnector {
 }
 
 export interface TomcatServer {
-  /** className values of classes Tomcat no longer has, where they stand. */
-  removedClasses: { className: string; replacement: string; line: number; column: number }[]
+  /** className values of classes a Tomcat no longer has (removedIn: the first without it), where they stand. */
+  removedClasses: { className: string; removedIn: '8' | '10.1'; replacement: string; line: number; column: number }[]
+  /** EncryptInterceptors that leave encryptionAlgorithm to the version's default. */
+  encryptDefaults: { line: number; column: number }[]
   file: string
   /** The properties it was read with. */
   properties: Properties
@@ -170,12 +173,16 @@ export function readServerXml(text: string, file: string, properties: Properties
   const removedClasses = [...descendants(root)].flatMap((e) => {
     const name = e.attributes.className
     const gone = name === undefined ? undefined : REMOVED_CLASSES[name]
-    return gone ? [{ className: name!, replacement: gone, ...at(e, 'className') }] : []
+    return gone ? [{ className: name!, ...gone, ...at(e, 'className') }] : []
   })
+  const encryptDefaults = [...descendants(root)]
+    .filter((e) => /(^|\.)EncryptInterceptor$/.test(e.attributes.className ?? '') && e.attributes.encryptionAlgorithm === undefined)
+    .map((e) => at(e))
   return {
     file,
     properties,
     removedClasses,
+    encryptDefaults,
     shutdownPort: setting(root, 'port', port, { value: 8005, at: root }),
     httpPorts,
     ajpConnectors,
@@ -191,12 +198,25 @@ export function readServerXml(text: string, file: string, properties: Properties
 /** Elements whose attributes the lab's run depends on (besides the whole <Cluster>). */
 const USED_ELEMENTS = new Set(['Server', 'Service', 'Connector', 'Engine', 'Host'])
 
-/** Cluster classes of Tomcat 7 that Tomcat 8 removed: Tomcat 9 and later cannot load them. */
-const REMOVED_CLASSES: Record<string, string> = {
-  'org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor': 'use org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor',
-  'org.apache.catalina.ha.session.JvmRouteSessionIDBinderListener': 'remove it: JvmRouteBinderValve alone rebinds the session id since Tomcat 8',
-  'org.apache.catalina.ha.session.SimpleTcpReplicationManager': 'use org.apache.catalina.ha.session.DeltaManager',
+/**
+ * Classes a server.xml may name that a later Tomcat removed (the Tomcat 7 cluster classes gone in
+ * 8; what 10.1 dropped, measured by listing Debian's tomcat9-* and tomcat10-* jars: the blocking
+ * transport.bio, JDBCRealm). Nothing a server.xml names went between 10.1 and 11.
+ */
+const BIO = 'the blocking transport.bio classes are gone since Tomcat 10: use the NIO ones'
+const REMOVED_CLASSES: Record<string, { removedIn: '8' | '10.1'; replacement: string }> = {
+  'org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor': { removedIn: '8', replacement: 'use org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor' },
+  'org.apache.catalina.ha.session.JvmRouteSessionIDBinderListener': { removedIn: '8', replacement: 'remove it: JvmRouteBinderValve alone rebinds the session id since Tomcat 8' },
+  'org.apache.catalina.ha.session.SimpleTcpReplicationManager': { removedIn: '8', replacement: 'use org.apache.catalina.ha.session.DeltaManager' },
+  'org.apache.catalina.tribes.transport.bio.BioReceiver': { removedIn: '10.1', replacement: `${BIO}: org.apache.catalina.tribes.transport.nio.NioReceiver` },
+  'org.apache.catalina.tribes.transport.bio.PooledMultiSender': { removedIn: '10.1', replacement: `${BIO}: org.apache.catalina.tribes.transport.nio.PooledParallelSender` },
+  'org.apache.catalina.tribes.transport.bio.MultipointBioSender': { removedIn: '10.1', replacement: `${BIO}: org.apache.catalina.tribes.transport.nio.PooledParallelSender` },
+  'org.apache.catalina.tribes.transport.bio.BioSender': { removedIn: '10.1', replacement: `${BIO}: org.apache.catalina.tribes.transport.nio.PooledParallelSender` },
+  'org.apache.catalina.realm.JDBCRealm': { removedIn: '10.1', replacement: 'use org.apache.catalina.realm.DataSourceRealm' },
 }
+
+/** EncryptInterceptor's default encryptionAlgorithm, read from each version's class (Debian's jars). */
+const ENCRYPT_DEFAULTS: Record<TomcatVersion, string> = { '9': 'AES/CBC/PKCS5Padding', '10.1': 'AES/GCM/NoPadding', '11': 'AES/CBC/PKCS5Padding' }
 
 type SettingOf = <T>(element: XmlElement | undefined, attribute: string, parse: (text: string) => T | undefined,
   fallback: { value: T | undefined; at: XmlElement }) => Setting<T>
@@ -305,7 +325,7 @@ function uniqueIdBytes(text: string): number[] | { problem: string; thrown: stri
  * control), checked on its own: what says replication cannot work is reported as a finding
  * there, and is an error (the gate refuses the input) in any file a node runs.
  */
-export function checkServerXml(server: TomcatServer, check: { variant?: boolean; routeCookie?: boolean } = {}): Report {
+export function checkServerXml(server: TomcatServer, check: { variant?: boolean; routeCookie?: boolean; tomcat?: TomcatVersion } = {}): Report {
   const { file } = server
   const errors: LabError[] = []
   const findings: Finding[] = []
@@ -332,8 +352,16 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean;
       errors.push(labError(file, s, `${attribute}="${s.raw}" is not ${what}: Tomcat cannot use it; write ${what}`))
     }
   }
+  const tomcat = check.tomcat ?? '9'
   for (const r of server.removedClasses) {
-    errors.push(labError(file, r, `className="${r.className}" is a Tomcat 7 class, removed in Tomcat 8: Tomcat cannot load it; ${r.replacement}`))
+    if (r.removedIn === '8') errors.push(labError(file, r, `className="${r.className}" is a Tomcat 7 class, removed in Tomcat 8: Tomcat cannot load it; ${r.replacement}`))
+    else if (tomcat !== '9') errors.push(labError(file, r, `className="${r.className}" was removed in Tomcat 10: Tomcat ${tomcat} cannot load it (ClassNotFoundException at start); ${r.replacement}`))
+    else findings.push(finding('warning', file, r, `className="${r.className}" was removed in Tomcat 10: this file runs on Tomcat 9 only, and fails to start on 10.1 and 11; ${r.replacement}`))
+  }
+  for (const e of server.encryptDefaults) {
+    const others = Object.entries(ENCRYPT_DEFAULTS).filter(([v, a]) => v !== tomcat && a !== ENCRYPT_DEFAULTS[tomcat]).map(([v, a]) => `${v}: ${a}`)
+    findings.push(finding('warning', file, e, `<Interceptor className="…EncryptInterceptor"> sets no encryptionAlgorithm: Tomcat ${tomcat}'s default is ${ENCRYPT_DEFAULTS[tomcat]}, ` +
+      `other versions' differ (${others.join(', ')}), so nodes of two versions (a rolling upgrade) cannot read each other's messages; set encryptionAlgorithm="${ENCRYPT_DEFAULTS[tomcat]}" on every node`))
   }
   number(server.shutdownPort, 'port', 'a port number')
   for (const p of server.httpPorts) number(p, 'port', 'a port number')

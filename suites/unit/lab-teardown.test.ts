@@ -122,7 +122,7 @@ describe('startedOrRemoved', () => {
 describe('a container whose readiness check fails is removed before the error propagates', () => {
   test('a Tomcat node that never serves ExSession', async () => {
     docker.notReady = [/Tomcat node01 serving/]
-    const node = new TomcatNodeContainer('node01', 'node01', 'tc9').withServerXml(fixturePath('tomcat/server.xml')).onNetwork('net', '172.29.9.141')
+    const node = new TomcatNodeContainer('node01', 'node01', 'tc9', '9').withServerXml(fixturePath('tomcat/server.xml')).onNetwork('net', '172.29.9.141')
     await expect(node.start()).rejects.toThrow(/Tomcat node01 serving ExSession .*not reached/)
     expect([...docker.running]).toEqual([])
   })
