@@ -130,9 +130,9 @@ function checkWar(war: string, tomcat: TomcatVersion, migrate: boolean): { error
 }
 
 /**
- * javax.servlet up to Tomcat 9, jakarta.servlet from 10.1: a war of the other API deploys and then
- * fails on its first request (NoClassDefFoundError: javax/servlet/…), so it is refused before any
- * lab starts, with the entries that show it. Only javax → jakarta can be migrated.
+ * javax.servlet up to Tomcat 9, jakarta.servlet from 10.1: the servlets of a war of the other API
+ * are never loaded (measured: the lab's javax ExSession answers 404 on 10.1), so it is refused
+ * before any lab starts, with the entries that show it. Only javax → jakarta can be migrated.
  */
 function checkServletApi(war: string, tomcat: TomcatVersion, migrate: boolean): { errors: LabError[]; findings: Finding[] } {
   const shown = displayPath(war)
@@ -147,7 +147,7 @@ function checkServletApi(war: string, tomcat: TomcatVersion, migrate: boolean): 
   } else if (refs[other].length && !refs[wants].length && !(migrate && other === 'javax')) {
     errors.push(new LabError(wants === 'jakarta'
       ? `${shown}: written for javax.servlet (${sample(refs.javax)}), which Tomcat ${tomcat} does not have: the servlet API moved to jakarta.servlet in Tomcat 10, ` +
-        'so this war would deploy and fail on its first request (NoClassDefFoundError: javax/servlet/…); run it with --tomcat 9, rebuild it against jakarta.servlet, ' +
+        'so its javax servlets are never loaded and their pages answer 404 (as the lab\'s own ExSession, compiled for javax, does on 10.1); run it with --tomcat 9, rebuild it against jakarta.servlet, ' +
         "or add --migrate-war to have the gate migrate a copy with Debian's tomcat-jakartaee-migration (javax2jakarta) first"
       : `${shown}: written for jakarta.servlet (${sample(refs.jakarta)}), which Tomcat 9 does not have (it implements javax.servlet): run it with --tomcat 10.1 or --tomcat 11`))
   } else if (refs[other].length && refs[wants].length) {
