@@ -12,6 +12,7 @@ import { fetchOnce } from '../helpers/lab/http.ts'
 import { type ImageName, buildImage, ensureImage, tomcatImage } from '../helpers/lab/images.ts'
 import { LvsLab, startLvsLab } from '../helpers/lab/lvs-lab.ts'
 import { type Topology, readPlan } from '../helpers/intake/plan.ts'
+import { MEMBERSHIP_EXAMPLES, teamPlan } from '../helpers/intake/team-plan.ts'
 import { TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { loadDuringFailover } from '../helpers/checks/load.ts'
 import { say } from '../helpers/progress.ts'
@@ -23,7 +24,7 @@ import { outcome, settle, until } from '../helpers/wait.ts'
 const { values: args } = parseArgs({ options: {
   trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, only: { type: 'string' },
 } })
-const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'suites') => args.only === undefined || args.only === name
+const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'suites') => args.only === undefined || args.only === name
 const TRIALS = Number(args.trials)
 removeRunOnExit()
 
@@ -93,9 +94,9 @@ try {
 }
 
 // 3. Tomcat: labs up, replication latency, failover gaps over many trials, member-drop detection, load.
-async function withLab<T>(options: TomcatLabOptions, work: (lab: TomcatLab) => Promise<T>): Promise<T> {
-  const [lab, took] = await time(() => TomcatLab.start(readPlan(), options))
-  add(`Tomcat lab up: ${describe(options)}`, s(took), `cluster formed ${s(lab.formationMs)} after node02 started`)
+async function withLab<T>(options: TomcatLabOptions, work: (lab: TomcatLab) => Promise<T>, plan = readPlan(), label = describe(options)): Promise<T> {
+  const [lab, took] = await time(() => TomcatLab.start(plan, options))
+  add(`Tomcat lab up: ${label}`, s(took), `cluster formed ${s(lab.formationMs)} after the last node started`)
   try { return await work(lab) } finally { await lab.stop() }
 }
 function describe(o: TomcatLabOptions): string {
@@ -156,14 +157,15 @@ async function failoverTrials(lab: TomcatLab, how: 'stop' | 'kill', trials: numb
     await user.visit({ name: 'trial', value: String(i) })
     const before = await user.visit()
     const victim = lab.node(before.node)
-    const survivor = lab.others(before.node)[0]!
+    const survivors = lab.others(before.node)
+    const survivor = survivors[0]!
     const since = performance.now()
     if (how === 'stop') await victim.shutdown(); else await victim.kill()
     // The survivor's view of membership is watched while the user recovers, not after; settled at
     // once, so its failure waits for the await below instead of going unhandled during recover().
     const memberDrop = how === 'kill'
       ? settle(until('the survivor dropping the dead member', async () => {
-        if ((await survivor.members()).length > lab.routes.length - 2) throw new Error('still a member')
+        if ((await survivor.members()).length > survivors.length - 1) throw new Error('still a member')
         return performance.now() - since
       }, { timeoutMs: 30_000, intervalMs: 50 }))
       : undefined
@@ -176,14 +178,14 @@ async function failoverTrials(lab: TomcatLab, how: 'stop' | 'kill', trials: numb
   return results
 }
 
-function reportTrials(label: string, trials: Trial[]): void {
+function reportTrials(label: string, trials: Trial[], dropNote = '; configured dropTime 3.00 s'): void {
   const gaps = stats(trials.map((t) => t.gapMs))
   add(`failover gap ${label} (${gaps.n} trials)`, `p50 ${s(gaps.p50)}`,
     `p95 ${s(gaps.p95)}, max ${s(gaps.max)}, failed requests ${trials.reduce((a, t) => a + t.failed, 0)}, sessions lost ${trials.filter((t) => t.sessionLost).length}`)
   const drops = trials.flatMap((t) => (t.memberDropMs === undefined ? [] : [t.memberDropMs]))
   if (drops.length) {
     const d = stats(drops)
-    add(`dead member dropped by the survivor ${label}`, `p50 ${s(d.p50)}`, `max ${s(d.max)}; configured dropTime 3.00 s`)
+    add(`dead member dropped by the survivor ${label}`, `p50 ${s(d.p50)}`, `max ${s(d.max)}${dropNote}`)
   }
 }
 
@@ -231,6 +233,34 @@ if (part('original')) {
   })
 }
 json.tomcat = tomcat
+
+// Failover figures per Tomcat version and membership: the corpus's three-node configurations
+// (the smoke's), each on 9, 10.1 and 11, multi-host.
+if (part('versions')) {
+  say('▸ Tomcat versions × memberships')
+  const versions: Record<string, unknown> = {}
+  const run = readPlan()
+  for (const version of TOMCAT_VERSIONS) {
+    for (const { membership, dir } of MEMBERSHIP_EXAMPLES) {
+      const team = teamPlan(path.join(repoRoot, dir), run, version)
+      const label = `Tomcat ${version}, ${membership}`
+      try {
+        await withLab({ topology: 'multi-host', tomcat: version }, async (lab) => {
+          const replication = await replicationLatency(lab, 20)
+          add(`replication latency, ${label} (20 writes)`, `p50 ${ms(replication.p50)}`, `p95 ${ms(replication.p95)}, not replicated within 5 s: ${replication.notReplicated}`)
+          const stop = await failoverTrials(lab, 'stop', TRIALS)
+          reportTrials(`after stop, ${label}`, stop, '')
+          const kill = await failoverTrials(lab, 'kill', TRIALS)
+          reportTrials(`after kill, ${label}`, kill, '')
+          versions[`${version} ${membership}`] = { replication, stop, kill, formationMs: lab.formationMs }
+        }, team.plan, `${label} (${dir}, 3 nodes, multi-host)`)
+      } finally {
+        team.remove()
+      }
+    }
+  }
+  json.versions = versions
+}
 
 // 4. Suites, from the last `npm test` (its JUnit file).
 const junitFile = path.join(repoRoot, 'reports/junit.xml')

@@ -71,7 +71,8 @@ async function measureWindow(lab: TomcatLab): Promise<ReplicationWindow> {
     const inCreatingRequest = i % 2 === 0
     const first = await user.visit(inCreatingRequest ? { name: 'probe', value } : undefined)
     const page = inCreatingRequest ? first : await user.visit({ name: 'probe', value })
-    const lag = await lagUntilHeld(lab.others(page.node), page.sessionId, value)
+    const written = performance.now()
+    const lag = await lagUntilHeld(await keepersOf(lab, page.node, page.sessionId), page.sessionId, value, written)
     if (i < WARMUP) continue // the first writes of a cold JVM are slower than any later one
     if (lag === undefined) neverArrived++
     else lags.push(lag)
@@ -81,9 +82,21 @@ async function measureWindow(lab: TomcatLab): Promise<ReplicationWindow> {
   return window
 }
 
-/** ms from now until every node holds `probe=value` in its copy of session `id`; undefined after GIVE_UP_MS. */
-async function lagUntilHeld(nodes: StartedTomcatNode[], id: string, value: string): Promise<number | undefined> {
-  const start = performance.now()
+/**
+ * The nodes that must hold a copy of session `id`, made on `node`: under BackupManager the backups
+ * its primary names (the others only know where it lives), else every other node. A primary
+ * naming no backup keeps every other node: the probe then shows its writes never arriving.
+ */
+async function keepersOf(lab: TomcatLab, node: string, id: string): Promise<StartedTomcatNode[]> {
+  const others = lab.others(node)
+  const own = await lab.node(node).sessionRole(id)
+  if (own.role !== 'primary' || !own.backups.length) return others
+  const locals = await Promise.all(others.map(async (n) => (await n.cluster()).localMember))
+  return others.filter((_, i) => own.backups.includes(locals[i] ?? ''))
+}
+
+/** ms from `start` (the write's response) until every node holds `probe=value` in its copy of session `id`; undefined after GIVE_UP_MS. */
+async function lagUntilHeld(nodes: StartedTomcatNode[], id: string, value: string, start: number): Promise<number | undefined> {
   const pending = new Set(nodes)
   // Bounded by time; each round is one request per node still missing the write.
   while (pending.size && performance.now() - start < GIVE_UP_MS) {

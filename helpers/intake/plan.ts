@@ -57,7 +57,12 @@ export interface NodePlan {
   shutdown: number
   /** Where its Host reads context descriptors (relative to CATALINA_BASE): ExSession is deployed by one. */
   descriptors: string
-  /** channelSendOptions with the asynchronous bit (8, Tomcat's default): replication does not wait for the peer. */
+  /** The session Manager's class, short (DeltaManager, BackupManager, …). */
+  manager: string
+  /**
+   * Replication does not wait for the peer: the asynchronous bit (8) in channelSendOptions (8,
+   * Tomcat's default) for DeltaManager, in mapSendOptions (default 6) for BackupManager.
+   */
   asynchronous: boolean
   /** A <Cluster> where Tomcat uses it (under <Engine> or <Host>): the node must join the others. */
   clustered: boolean
@@ -230,11 +235,12 @@ export function readNodes(serverFiles: string[], members: BalancerMember[], topo
     const server = first.httpPorts[0]?.raw?.includes('${') && memberPort ? read(memberPort) : first
     const http = server.httpPorts[0]?.value
     if (http === undefined) throw new LabError(`${displayPath(file)}: ${name} has no HTTP/1.1 <Connector> with a port: the balancer cannot reach it`)
-    const sendOptions = server.cluster?.channelSendOptions.value
+    const manager = (server.cluster?.manager.className.value ?? 'org.apache.catalina.ha.session.DeltaManager').split('.').at(-1)!
+    const sendOptions = manager === 'BackupManager' ? server.cluster?.manager.mapSendOptions.value : server.cluster?.channelSendOptions.value
     const ajp = server.ajpConnectors[0]?.port.value
     const httpLiteral = !server.httpPorts[0]?.raw?.includes('${')
     return { name, file, ...(jvmRoute !== undefined ? { jvmRoute } : {}), route, http, httpLiteral, ...(ajp !== undefined ? { ajp } : {}), shutdown: server.shutdownPort.value ?? defaults.shutdown, descriptors: contextDescriptorDir(text, file),
-      asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent),
+      manager, asynchronous: sendOptions !== undefined && (sendOptions & 8) !== 0, clustered: server.cluster !== undefined && ['Engine', 'Host'].includes(server.cluster.parent),
       membership: server.cluster?.membership.kind ?? 'none' }
   })
 }
@@ -318,7 +324,7 @@ export function planFile(plan: Pick<Plan, 'files'>, relative: string): string {
 export function describePlan(plan: Plan): string {
   const nodes = plan.nodes[preferredLayout(plan)]
   const lines = [`plan (${plan.source}): ${nodes.length} Tomcat ${plan.tomcat} nodes; layouts ${runnableLayouts(plan).join(', ') || 'none'}; limits ${plan.limits.description}`]
-  for (const n of nodes) lines.push(`  ${n.name}: ${displayPath(n.file)}, jvmRoute ${n.jvmRoute ?? `none (the lab calls it ${n.route})`}, HTTP ${n.http}${n.ajp ? `, AJP ${n.ajp}` : ''}, ${n.clustered ? `clustered (${n.membership} membership), ${n.asynchronous ? 'asynchronous' : 'synchronous'} replication` : 'no cluster'}`)
+  for (const n of nodes) lines.push(`  ${n.name}: ${displayPath(n.file)}, jvmRoute ${n.jvmRoute ?? `none (the lab calls it ${n.route})`}, HTTP ${n.http}${n.ajp ? `, AJP ${n.ajp}` : ''}, ${n.clustered ? `clustered (${n.membership} membership), ${n.manager}, ${n.asynchronous ? 'asynchronous' : 'synchronous'} replication` : 'no cluster'}`)
   for (const b of Object.values(plan.balancers)) {
     const how = b.stickiness.by === 'none' ? 'not sticky' : `sticky by ${b.stickiness.by === 'route-cookie' ? 'route cookie' : 'session id route suffix'} ${b.stickiness.names.join('|')}`
     const routes = b.routes.map((r) => `${r.path} → ${r.target || '/'}`).join(', ')

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
 import { type ContainerControl, controlContainer, startedOrRemoved, withStaticAddress } from './containers.ts'
+import type { SessionRoleReport } from './exsession.ts'
 import { fetchOnce } from './http.ts'
 import { imageTag, tomcatImage } from './images.ts'
 import { type TomcatVersion, labels, resourceName } from '../settings.ts'
@@ -21,6 +22,8 @@ export interface ClusterView {
   localMember: string | null
   /** The members replication sends to (the channel's view, above its interceptors). */
   members: string[]
+  /** ExSession's session Manager class (DeltaManager, BackupManager …); null when the page could not read it. */
+  manager?: string | null
 }
 
 /** A node's own copy of one session, read without touching it (no access, no replication). */
@@ -180,6 +183,19 @@ export class StartedTomcatNode extends AbstractStartedContainer {
     const reply = await fetchOnce(`${this.url}${this.exSessionPath}/cluster?session=${encodeURIComponent(id)}`, { timeoutMs: 3000 })
     if (reply.status !== 200) throw new Error(`${this.route}: ${this.exSessionPath}/cluster?session= answered ${reply.status}`)
     return (JSON.parse(reply.body) as { session: SessionCopy | null }).session
+  }
+
+  /**
+   * This node's part in keeping session `id` (the full id): under BackupManager primary, backup or
+   * proxy and the backup members its map entry names, read without side effects (a map `get()`
+   * would make this node the session's primary); members as host:port, named by placeSession.
+   */
+  async sessionRole(id: string): Promise<SessionRoleReport> {
+    const reply = await fetchOnce(`${this.url}${this.exSessionPath}/cluster?session=${encodeURIComponent(id)}`, { timeoutMs: 3000 })
+    if (reply.status !== 200) throw new Error(`${this.route}: ${this.exSessionPath}/cluster?session= answered ${reply.status}`)
+    const view = JSON.parse(reply.body) as ClusterView & { placement?: Omit<SessionRoleReport, 'node' | 'localMember'> }
+    if (!view.placement) throw new Error(`${this.route}: ${this.exSessionPath}/cluster?session= has no "placement": an ExSession older than the lab's (rebuild the Tomcat image)`)
+    return { ...view.placement, node: view.node, localMember: view.localMember }
   }
 
   /** Member addresses (host:port) this node currently sees. */

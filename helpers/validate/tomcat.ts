@@ -65,7 +65,8 @@ export interface TomcatCluster {
   className?: string
   /** Bit 8 (asynchronous) set means replication does not wait for the peers. Default 8. */
   channelSendOptions: Setting<number>
-  manager: { className: Setting<string>; replicates: boolean; expireSessionsOnShutdown: Setting<boolean> }
+  /** mapSendOptions: how BackupManager sends to the backup and the other nodes (its default 6: synchronized, acknowledged). */
+  manager: { className: Setting<string>; replicates: boolean; expireSessionsOnShutdown: Setting<boolean>; mapSendOptions: Setting<number> }
   /** McastService's group; undefined for another membership service (static members). */
   multicast?: { address: Setting<string>; port: Setting<number> }
   /** How the nodes find each other: the <Membership> service, or a StaticMembershipInterceptor's list. */
@@ -255,6 +256,7 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
       className: managerClass,
       replicates: REPLICATING_MANAGERS.test(managerClass.value ?? ''),
       expireSessionsOnShutdown: setting(manager, 'expireSessionsOnShutdown', boolean, { value: false, at: manager ?? cluster }),
+      mapSendOptions: setting(manager, 'mapSendOptions', sendOptions, { value: 6, at: manager ?? cluster }),
     },
     ...(isMcast ? { multicast: {
       address: setting(membership, 'address', (t) => t, { value: '228.0.0.4', at: membership ?? channel ?? cluster }),
@@ -406,6 +408,18 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean;
   if (!manager.replicates) {
     cannotReplicate(manager.className, `<Manager className="${manager.className.raw}"> does not replicate sessions: a failover loses them; ` +
       'use org.apache.catalina.ha.session.DeltaManager (every node holds every session) or BackupManager (one backup node)')
+  }
+  if (/(^|\.)BackupManager$/.test(manager.className.value ?? '')) {
+    const map = manager.mapSendOptions
+    if (map.value !== undefined && (map.value & ASYNCHRONOUS) !== 0) {
+      findings.push(finding('warning', file, map, `mapSendOptions="${map.raw}" is asynchronous: the backup node may miss a write, and a failover then serves the session without it ` +
+        '(measured with mapSendOptions="8": 1 of 10 writes never reached the backup within 3 s, and a killed primary\'s settled attribute was lost); use mapSendOptions="6"'))
+    } else {
+      findings.push(finding('warning', file, manager.className, 'BackupManager on three or more nodes: after a SIGKILL of a session\'s primary, a user the balancer sends to a node that only knows ' +
+        'where the session lives (not its backup) gets it whole, after ~5 s, but still under the dead node\'s route: that node\'s lookup tells the dead primary it took over, the synchronous send ' +
+        'times out, and JvmRouteBinderValve has no session to rebind until the next request (measured: suites/tomcat-backup-manager.test.ts). DeltaManager, where every node holds ' +
+        'every session, rebinds at once; asynchronous mapSendOptions rebind too but lose writes'))
+    }
   }
   if (manager.expireSessionsOnShutdown.value === true) {
     findings.push(finding('warning', file, manager.expireSessionsOnShutdown, 'expireSessionsOnShutdown="true": a graceful stop of one node expires its sessions on every node, so the survivor has nothing to serve; use "false"'))

@@ -3,8 +3,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll } from 'vitest'
-import { intake, removeIntake } from '../../helpers/intake/intake.ts'
-import { type Plan, readPlan } from '../../helpers/intake/plan.ts'
 import { repoRoot } from '../../helpers/settings.ts'
 
 /**
@@ -29,30 +27,4 @@ export function teamDirs(prefix = 'lb-e2e-team-'): (files: Record<string, string
 /** A file of the project's fixtures/, as text. */
 export function fixture(file: string): string {
   return readFileSync(path.join(repoRoot, 'fixtures', file), 'utf8')
-}
-
-/**
- * A team's directory taken in as the gate takes it (helpers/intake) and read into its plan, for a
- * suite that runs a lab of a configuration other than the run's; `remove` deletes the laid-out
- * copy once that lab is gone. The run's limits hold it, on the run's Tomcat unless `tomcat` names another.
- */
-export function teamPlan(dir: string, run: Pick<Plan, 'limits' | 'tomcat'>, tomcat = run.tomcat): { plan: Plan; remove: () => void } {
-  const taken = intake(dir)
-  const before = { fixtures: process.env.LAB_FIXTURES, war: process.env.LAB_WAR }
-  // The plan's readers find the laid-out files (and the jvmRoutes the intake gave) as the gate's
-  // own run does, and no webapp but the directory's (not the run's --war).
-  process.env.LAB_FIXTURES = taken.overlay
-  if (taken.war) process.env.LAB_WAR = taken.war
-  else delete process.env.LAB_WAR
-  try {
-    return { plan: { ...readPlan({}), limits: run.limits, tomcat }, remove: () => removeIntake(taken) }
-  } catch (error) {
-    removeIntake(taken)
-    throw error
-  } finally {
-    for (const [name, value] of [['LAB_FIXTURES', before.fixtures], ['LAB_WAR', before.war]] as const) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
-  }
 }

@@ -29,6 +29,12 @@ import javax.servlet.http.HttpSession;
  * With {@code ?session=ID} it also shows this node's copy of that session ("session": {...} or
  * null), read through the Manager without touching it: no access, no new session, no replication,
  * so a test can see whether a write has reached a peer without changing what it looks at.
+ * "manager" names the context's session Manager (DeltaManager, BackupManager …), and with
+ * {@code ?session=ID} "placement" says this node's part in keeping it: under BackupManager the
+ * entry of its replicated map ({"role":"primary"|"backup"|"proxy"|"copy"|"none","primary":"host:port",
+ * "backups":["host:port"]}), read with getInternal: the map's get() would fetch a copy here and
+ * make this node the session's primary. Under any other Manager the role is "replica" (this node
+ * holds its own copy) or "none".
  */
 public class ClusterServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
@@ -67,6 +73,8 @@ public class ClusterServlet extends HttpServlet {
         String local = null;
         boolean clustered = false;
         String sessionJson = null;
+        String placementJson = null;
+        String managerName = null;
         try {
             for (ObjectName name : server.queryNames(
                     new ObjectName("*:type=Channel,component=Membership,*"), null)) {
@@ -105,9 +113,33 @@ public class ClusterServlet extends HttpServlet {
                     }
                 }
             }
+            Object manager = null;
+            Object map = null;
+            String unreadable = null;
+            try {
+                manager = managerOf(req);
+                map = manager == null ? null : replicatedMap(manager);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // Readiness polls this page: a Tomcat whose internals moved still answers, saying so.
+                unreadable = e.toString();
+            }
+            managerName = manager == null ? null : manager.getClass().getSimpleName();
             String id = req.getParameter("session");
-            if (id != null) {
-                sessionJson = sessionCopy(server, req.getContextPath(), id);
+            if (id != null && unreadable != null) {
+                // findSession is a map get() under BackupManager: it would move the session here.
+                sessionJson = replicatedByName(server, req.getContextPath()) ? null : sessionCopy(server, req.getContextPath(), id);
+                placementJson = "{\"manager\":null,\"role\":\"unknown\",\"primary\":null,\"backups\":[],\"error\":"
+                        + SessionServlet.jsonString(unreadable) + "}";
+            } else if (id != null) {
+                if (map != null) {
+                    Placement p = placement(map, id);
+                    sessionJson = p.sessionJson;
+                    placementJson = p.json(managerName);
+                } else {
+                    sessionJson = sessionCopy(server, req.getContextPath(), id);
+                    placementJson = new Placement(sessionJson == null ? "none" : "replica", null, Collections.<String>emptyList(), null)
+                            .json(managerName);
+                }
             }
         } catch (JMException | ReflectiveOperationException e) {
             resp.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "JMX: " + e);
@@ -128,8 +160,10 @@ public class ClusterServlet extends HttpServlet {
             b.append(SessionServlet.jsonString(m));
         }
         b.append(']');
+        b.append(",\"manager\":").append(managerName == null ? "null" : SessionServlet.jsonString(managerName));
         if (req.getParameter("session") != null) {
             b.append(",\"session\":").append(sessionJson == null ? "null" : sessionJson);
+            b.append(",\"placement\":").append(placementJson);
         }
         b.append("}\n");
         resp.setHeader("X-Node", node);
@@ -159,6 +193,120 @@ public class ClusterServlet extends HttpServlet {
         return null;
     }
 
+    /** Whether the context's Manager bean names a Manager that keeps its sessions in a replicated map. */
+    private static boolean replicatedByName(MBeanServer server, String contextPath) throws JMException {
+        String context = contextPath.isEmpty() ? "/" : contextPath;
+        for (ObjectName manager : server.queryNames(new ObjectName("*:type=Manager,context=" + context + ",*"), null)) {
+            if (String.valueOf(server.getAttribute(manager, "className")).endsWith(".BackupManager")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The session Manager of the request's context (RequestFacade → connector Request → Context),
+     * or null when the request is not Tomcat's own: webapps see Tomcat's classes but are compiled
+     * against the servlet API only, so by name.
+     */
+    private static Object managerOf(HttpServletRequest req) throws ReflectiveOperationException {
+        java.lang.reflect.Field field = declaredField(req.getClass(), "request");
+        if (field == null) {
+            return null;
+        }
+        field.setAccessible(true);
+        Object request = field.get(req);
+        Object context = request.getClass().getMethod("getContext").invoke(request);
+        return context == null ? null : context.getClass().getMethod("getManager").invoke(context);
+    }
+
+    /** The field of that name declared by the class or a superclass, or null. */
+    private static java.lang.reflect.Field declaredField(Class<?> type, String name) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            try {
+                return c.getDeclaredField(name);
+            } catch (NoSuchFieldException e) {
+                // up the hierarchy
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The Manager's sessions when they live in a Tribes replicated map (BackupManager's
+     * LazyReplicatedMap: ManagerBase.sessions, an AbstractReplicatedMap with getInternal), else null.
+     */
+    private static Object replicatedMap(Object manager) throws ReflectiveOperationException {
+        java.lang.reflect.Field field = declaredField(manager.getClass(), "sessions");
+        if (field == null) {
+            return null;
+        }
+        field.setAccessible(true);
+        Object sessions = field.get(manager);
+        try {
+            sessions.getClass().getMethod("getInternal", Object.class);
+            return sessions;
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+
+    /** This node's part in keeping one session, and its copy when it keeps one. */
+    private static final class Placement {
+        final String role;
+        final String primary;
+        final List<String> backups;
+        final String sessionJson;
+
+        Placement(String role, String primary, List<String> backups, String sessionJson) {
+            this.role = role;
+            this.primary = primary;
+            this.backups = backups;
+            this.sessionJson = sessionJson;
+        }
+
+        String json(String manager) {
+            StringBuilder b = new StringBuilder(128);
+            b.append("{\"manager\":").append(manager == null ? "null" : SessionServlet.jsonString(manager));
+            b.append(",\"role\":").append(SessionServlet.jsonString(role));
+            b.append(",\"primary\":").append(primary == null ? "null" : SessionServlet.jsonString(primary));
+            b.append(",\"backups\":[");
+            for (int i = 0; i < backups.size(); i++) {
+                b.append(i > 0 ? "," : "").append(SessionServlet.jsonString(backups.get(i)));
+            }
+            return b.append("]}").toString();
+        }
+    }
+
+    /**
+     * The map entry of session {@code id} as this node holds it (AbstractReplicatedMap.getInternal:
+     * no retrieval, no change of primary, no message to the other nodes). A primary or backup entry
+     * holds the session; a proxy entry only knows where it is (its value, if any, is stale).
+     */
+    private static Placement placement(Object map, String id) throws ReflectiveOperationException {
+        Object entry = map.getClass().getMethod("getInternal", Object.class).invoke(map, id);
+        if (entry == null) {
+            return new Placement("none", null, Collections.<String>emptyList(), null);
+        }
+        Class<?> type = entry.getClass();
+        String role = flag(entry, "isProxy") ? "proxy" : flag(entry, "isBackup") ? "backup" : flag(entry, "isCopy") ? "copy" : "primary";
+        Object primary = type.getMethod("getPrimary").invoke(entry);
+        List<String> backups = new ArrayList<>();
+        Object nodes = type.getMethod("getBackupNodes").invoke(entry);
+        if (nodes instanceof Object[]) {
+            for (Object m : (Object[]) nodes) {
+                backups.add(address(String.valueOf(m)));
+            }
+        }
+        Object value = type.getMethod("getValue").invoke(entry);
+        String copy = value == null || "proxy".equals(role) ? null : sessionJson(value);
+        return new Placement(role, primary == null ? null : address(String.valueOf(primary)), backups, copy);
+    }
+
+    private static boolean flag(Object entry, String method) throws ReflectiveOperationException {
+        return Boolean.TRUE.equals(entry.getClass().getMethod(method).invoke(entry));
+    }
+
     /**
      * This node's copy of session {@code id} as JSON, or null when it holds none: the Manager's
      * findSession (JMX), then the session's HttpSession facade, whose getters do not access it.
@@ -176,10 +324,18 @@ public class ClusterServlet extends HttpServlet {
                 return java.util.Arrays.asList(ids.split("\\s+")).contains(id)
                         ? "{\"sessionId\":" + SessionServlet.jsonString(id) + ",\"partial\":true,\"attributes\":{}}" : null;
             }
-            if (found == null) {
-                return null;
-            }
-            HttpSession session = (HttpSession) found.getClass().getMethod("getSession").invoke(found);
+            return found == null ? null : sessionJson(found);
+        }
+        return null;
+    }
+
+    /**
+     * A Catalina Session as JSON, through its HttpSession facade, whose getters do not access it;
+     * null when it is no longer valid.
+     */
+    private static String sessionJson(Object catalinaSession) throws ReflectiveOperationException {
+        HttpSession session = (HttpSession) catalinaSession.getClass().getMethod("getSession").invoke(catalinaSession);
+        try {
             List<String> names = new ArrayList<>(Collections.list(session.getAttributeNames()));
             Collections.sort(names);
             StringBuilder b = new StringBuilder(128);
@@ -189,7 +345,8 @@ public class ClusterServlet extends HttpServlet {
             b.append(",\"requestCount\":").append(count instanceof Integer ? count : "null");
             SessionServlet.appendAttributes(b, session, names);
             return b.append('}').toString();
+        } catch (IllegalStateException e) {
+            return null; // invalidated meanwhile
         }
-        return null;
     }
 }
