@@ -20,6 +20,7 @@ command -v dockerd >/dev/null || packages+=(docker.io)
 [ -n "${LAB_BASE_IMAGE:-}" ] || packages+=(debootstrap)
 command -v npm >/dev/null || packages+=(nodejs npm)
 command -v chromium >/dev/null || packages+=(chromium)  # renders reports/index.html in suites/unit/report-html.test.ts
+command -v shellcheck >/dev/null || packages+=(shellcheck)  # suites/unit/workflow.test.ts lints the workflow's scripts
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,7 +1,10 @@
 /**
  * The lab's images, built locally (no registry is reachable): a Debian base from debootstrap unless
  * LAB_BASE_IMAGE names one, and the lab's images on top of it from helpers/lab/images/<name>/Dockerfile.
- * Docker's layer cache makes a warm build a no-op of about a second per image.
+ * Docker's layer cache makes a warm build a no-op of about a second per image; an image whose
+ * `lb-e2e.inputs` label matches the hash of what it is built from (helpers/lab/image-inputs.ts) is
+ * not built at all, so images CI's cache loaded (`docker load`: no parent links, no layer cache)
+ * count as current.
  *
  * Builds use the docker CLI rather than testcontainers' builder, which drops the build log and
  * reports every failure as "Failed to build image".
@@ -13,6 +16,7 @@ import { execa } from 'execa'
 import { LabError, tail } from '../errors.ts'
 import { detail, step } from '../progress.ts'
 import { DEBIAN_SUITE, type TomcatVersion, baseImage, repoRoot } from '../settings.ts'
+import { INPUTS_LABEL, imageInputsHash } from './image-inputs.ts'
 
 /** One image per Tomcat version (LAB_TOMCAT): lb-e2e/tomcat-9, lb-e2e/tomcat-10.1, lb-e2e/tomcat-11. */
 export type TomcatImage = `tomcat-${TomcatVersion}`
@@ -61,8 +65,13 @@ export async function buildImage(name: ImageName, options: { tag?: string; noCac
   const { dockerfile, target, args: buildArgs = {} } = targetOf(name)
   const tag = options.tag ?? imageTag(name)
   await ensureBaseImage()
+  const inputs = await currentInputs()
   return step(`image ${tag}${options.noCache ? ' (no cache)' : ''}`, async () => {
-    const args = ['build', '--force-rm', '--build-arg', `BASE=${baseImage()}`, '-t', tag, '-f', dockerfile]
+    if (!options.tag && !options.noCache && await imageLabel(tag, INPUTS_LABEL) === inputs) {
+      detail(`up to date (inputs ${inputs.slice(0, 12)})`)
+      return tag
+    }
+    const args = ['build', '--force-rm', '--build-arg', `BASE=${baseImage()}`, '--label', `${INPUTS_LABEL}=${inputs}`, '-t', tag, '-f', dockerfile]
     for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`)
     if (target) args.push('--target', target)
     if (options.noCache) args.push('--no-cache')
@@ -78,6 +87,20 @@ export async function buildImage(name: ImageName, options: { tag?: string; noCac
     }
     return tag
   })
+}
+
+let inputsHash: Promise<string> | undefined
+
+/** The hash of what the images are built from, the base image's id included. */
+function currentInputs(): Promise<string> {
+  inputsHash ??= imageId(baseImage()).then((id) => imageInputsHash(id, repoRoot))
+  return inputsHash
+}
+
+/** One label of a local image; undefined when there is no such image. */
+async function imageLabel(ref: string, label: string): Promise<string | undefined> {
+  const { exitCode, stdout } = await execa('docker', ['image', 'inspect', '--format', `{{index .Config.Labels ${JSON.stringify(label)}}}`, ref], { reject: false })
+  return exitCode === 0 ? stdout.trim() : undefined
 }
 
 let baseReady: Promise<void> | undefined

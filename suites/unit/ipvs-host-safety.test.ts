@@ -39,6 +39,13 @@ const HOST: FakeState = {
   services: [FOREIGN_SERVICE], nat: FOREIGN_NAT, addresses: ['192.0.2.1/24 dev eth0'], links: ['lo', 'eth0', BRIDGE],
 }
 
+/**
+ * The run's NAT rule as `iptables -S` prints it: only connections IPVS forwards by masquerading (-m)
+ * to the VIP, so direct-routing and tunnelled traffic to it is never SNATed.
+ */
+const natRule = (owner: number) =>
+  `-A POSTROUTING -m ipvs --vaddr ${VIP}/32 --vdir ORIGINAL --vmethod MASQ -m comment --comment lb-e2e-${RUN}-${owner} -j MASQUERADE`
+
 interface Sandbox { dir: string; bin: string; conntrack: string; initial: FakeState }
 
 /** A temp dir with the fakes as the only commands in bin/, their state, and a conntrack "sysctl" at 0. */
@@ -156,6 +163,19 @@ describe('host backend: it refuses to touch what it did not create', () => {
       expect(await state(sb)).toEqual(sb.initial)
     })
 
+  test('its NAT rule masquerades only IPVS masquerading (-m) traffic to the VIP, and stop() removes exactly that rule', async () => {
+    const sb = await inProcess(HOST)
+    const director = await setUpHostDirector({ bridge: BRIDGE, vip: VIP, conntrack: sb.conntrack })
+    expect((await state(sb)).nat).toEqual([natRule(process.pid), ...FOREIGN_NAT])
+    await director.stop()
+    expect(await state(sb)).toEqual(sb.initial)
+    const entries = await expectNothingForbidden(sb)
+    const spec = natRule(process.pid).replace('-A POSTROUTING ', '')
+    expect(entries.filter((e) => e.tool === 'iptables').map((e) => e.args.join(' ')), shown(entries)).toEqual([
+      `-t nat -I POSTROUTING 1 ${spec}`, `-t nat -D POSTROUTING ${spec}`,
+    ])
+  })
+
   test('a failure while setting up undoes what was done, and leaves no exit hook behind', async () => {
     const sb = await inProcess({ ...HOST, fail: ['iptables -t nat -I'] })
     const exitHooks = process.listenerCount('exit')
@@ -232,9 +252,7 @@ function harness(sb: Sandbox) {
         { address: NAMES.node2, port: 80, forward: 'Masq', weight: 1 }, { address: NAMES.node1, port: 80, forward: 'Masq', weight: 1 },
       ],
     }])
-    expect(now.nat).toEqual([
-      `-A POSTROUTING -m ipvs --vaddr ${VIP}/32 -m comment --comment lb-e2e-${RUN}-${main} -j MASQUERADE`, ...FOREIGN_NAT,
-    ])
+    expect(now.nat).toEqual([natRule(main), ...FOREIGN_NAT])
     expect(now.addresses).toEqual([...HOST.addresses, `${VIP}/32 dev ${BRIDGE}`])
     expect((await readFile(sb.conntrack, 'utf8')).trim()).toBe('1')
   }

@@ -125,7 +125,10 @@ export interface HostDirectorSetup { stop(): Promise<void> }
 export async function setUpHostDirector(opts: { bridge: string; vip: string; conntrack?: string }): Promise<HostDirectorSetup> {
   const conntrack = opts.conntrack ?? CONNTRACK
   const comment = `lb-e2e-${runId()}-${ownerPid()}` // `npm run clean` keeps rules of live runs
-  const rule = ['-m', 'ipvs', '--vaddr', opts.vip, '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE']
+  // Only what IPVS forwards by masquerading (-m), not direct routing or tunnelling, as the director's
+  // own rule (lb-e2e-director-setup); the words in the order `iptables -S` prints them back.
+  const rule = ['-m', 'ipvs', '--vaddr', `${opts.vip}/32`, '--vdir', 'ORIGINAL', '--vmethod', 'MASQ',
+    '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE']
   const taken = parseTable(await ipvsadmList()).filter((s) => s.address === opts.vip)
   if (taken.length) {
     throw new LabError(`virtual service ${taken.map((s) => shown(serviceId(s))).join(', ')} already exists on this host at the lab's VIP; ` +
