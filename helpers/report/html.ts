@@ -96,6 +96,7 @@ export function renderHtml(data: ReportData, with_: HtmlAssets = loadAssets()): 
   const status = c.ok ? 'passed' : 'failed'
   const tally = `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`
   const sections = [
+    planSection(data),
     backendSection(data),
     failuresSection(data),
     `<div class="grid two">${suitesSection(charts)}${failoverChartSection(data, charts)}</div>`,
@@ -150,6 +151,13 @@ function empty(text: string): string {
 
 function chartBox(id: string, height: number, label: string): string {
   return `<div class="chart" style="height:${Math.round(height)}px"><canvas id="${id}" role="img" aria-label="${esc(label)}"></canvas></div>`
+}
+
+/** The configuration the run held the labs to, and the Tomcat that ran it. */
+function planSection(data: ReportData): string {
+  const plan = ofKind(data, 'plan').at(-1)
+  if (!plan) return ''
+  return card('Configuration under test', `${plan.tomcat ? `<p><span class="pill backend-name">${esc(plan.tomcat)}</span></p>` : ''}<pre>${esc(plan.description)}</pre>`, ' id="plan"')
 }
 
 function backendSection(data: ReportData): string {

@@ -197,6 +197,16 @@ describe('summary.md', () => {
     expect(read.problems).toEqual([])
     expect(read.figures.filter((f) => f.kind === 'plan')).toHaveLength(1)
     expect(renderSummary(data)).toContain('**Configuration under test** (examples/corpus/static-membership):\n\n```\nplan (examples/corpus/static-membership): 3 Tomcat nodes; …\n  node01: app1/server.xml\n```')
+    expect(renderSummary(data)).not.toContain('**Tomcat:**')
+  })
+
+  test('the Tomcat that ran, as its image says, in the summary and the page', () => {
+    const data = sample()
+    data.figures.push({ at: '2026-11-26T12:10:00Z', test: null, kind: 'plan', source: 'fixtures', description: 'plan (fixtures): 2 Tomcat 11 nodes; …', tomcat: 'Apache Tomcat/11.0.22 (Debian)' })
+    expect(renderSummary(data)).toContain('**Tomcat:** Apache Tomcat/11.0.22 (Debian)')
+    const html = renderHtml(data)
+    expect(html).toContain('Apache Tomcat/11.0.22 (Debian)')
+    expect(html).toContain('plan (fixtures): 2 Tomcat 11 nodes; …')
   })
 
   test('pipes in names do not break tables; backticks in stats do not break the code block', () => {

@@ -32,7 +32,12 @@ const member = (m: Member) => `<Member className="org.apache.catalina.tribes.mem
 const staticService = (members: Member[]) => `<Membership className="${STATIC}">
               ${members.map(member).join('\n              ')}
             </Membership>`
-const dns = (provider = 'dns') => `<Membership className="${CLOUD}" membershipProviderClassName="${provider}"/>`
+const dns = (provider = 'dns', attributes = '') => `<Membership className="${CLOUD}" membershipProviderClassName="${provider}"${attributes}/>`
+const DETECTOR = '<Interceptor className="org.apache.catalina.tribes.group.interceptors.TcpFailureDetector"/>'
+const PING = '<Interceptor className="org.apache.catalina.tribes.group.interceptors.TcpPingInterceptor" useThread="true" interval="250"/>'
+/** DNS membership as dns-membership-three-nodes writes it: a ping every 250 ms ahead of the failure detector, peers listed 120 s. */
+const steadyDns = (receiver: { port?: number; address?: string } = {}, ping = PING, expiration = ' expirationTime="120000"') =>
+  serverXml(dns('dns', expiration), receiver).replace(DETECTOR, `${ping}\n            ${DETECTOR}`)
 
 /** The lab's three nodes, each on its own host and Receiver port; nodeMember(2) is node02. */
 const HOSTS = ['10.88.0.141', '10.88.0.142', '10.88.0.143']
@@ -109,10 +114,23 @@ describe('membership: configurations that work', () => {
     expect(twoNodes(() => serverXml(staticService(list), { port: 4000 })).errors).toEqual([])
   })
 
-  test('three nodes with DNS membership, one Receiver port: no error, no warning', () => {
-    const v = threeNodes(() => serverXml(dns(), { port: 4000 }))
+  test('three nodes with DNS membership, one Receiver port, a quick ping ahead of the failure detector: no error, no warning', () => {
+    expect(steadyDns()).toContain(`${PING}\n            ${DETECTOR}`)
+    const v = threeNodes(() => steadyDns({ port: 4000 }))
     expect(v.errors).toEqual([])
     expect(nodeFindings(v.findings)).toEqual([])
+  })
+
+  test('DNS membership without that ping, with it after the detector or slow, or with peers expiring at 5 s: a warning naming the measured loss and the fix', () => {
+    const warned = (xml: string) => nodeFindings(threeNodes(() => xml).findings)
+    const message = expect.stringContaining('DNS membership (CloudMembershipService, dns) names a peer by its address, so a node restarted at its old address is the same member')
+    for (const xml of [
+      serverXml(dns(), { port: 4000 }),
+      steadyDns({ port: 4000 }, PING, ''),
+      steadyDns({ port: 4000 }, PING.replace('interval="250"', 'interval="1000"')),
+      steadyDns({ port: 4000 }, PING.replace(' useThread="true"', '')),
+      serverXml(dns('dns', ' expirationTime="120000"'), { port: 4000 }).replace(DETECTOR, `${DETECTOR}\n            ${PING}`),
+    ]) expect(warned(xml), xml.match(/<Membership[^>]*>|<Interceptor[^>]*Ping[^>]*>/g)?.join(' ')).toEqual([message, message, message])
   })
 
   test('two nodes with StaticMembershipInterceptor, each listing the other: no error', () => {
@@ -202,7 +220,7 @@ describe('membership: one file', () => {
       `${file(n)}:33:23: Receiver address="0.0.0.0" with StaticMembershipService: Tomcat finds this node in its static member list by the Receiver's address and port, ` +
       'and no node\'s address is 0.0.0.0, so it stops with \'There is no localMember in static member list\'; set address= to this node\'s own address ' +
       '(the host its <Member> lists) or "auto" (this host\'s address)'))
-    const dnsAny = twoNodes(() => serverXml(dns(), { address: '0.0.0.0' }))
+    const dnsAny = twoNodes(() => steadyDns({ address: '0.0.0.0' }))
     expect(dnsAny.errors).toEqual([1, 2].map((n) =>
       `${file(n)}:30:23: Receiver address="0.0.0.0" with DNS membership: Tomcat tells itself from its peers among the DNS answers by the Receiver's address, ` +
       'so it takes itself for a peer, and it advertises 0.0.0.0 to the others, which cannot reach it there: nothing replicates; use address="auto" (this host\'s address) or the node\'s own address'))

@@ -97,7 +97,11 @@ public class ClusterServlet extends HttpServlet {
                 }
             }
             for (ObjectName name : server.queryNames(new ObjectName("*:type=Channel,*"), null)) {
-                if (name.getKeyProperty("component") != null) {
+                // GroupChannel registers itself as ...,component=Channel (its Members: whom
+                // replication sends to); the membership service and the interceptors have other
+                // components.
+                String component = name.getKeyProperty("component");
+                if (component != null && !component.equals("Channel")) {
                     continue;
                 }
                 // A membership service without a JMX bean of its own (CloudMembershipService) still has a channel.
