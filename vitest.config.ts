@@ -44,6 +44,12 @@ export default defineConfig({
           globalSetup: ['helpers/lab/tomcat-global.ts'], isolate: false,
         },
       },
+      // The smoke of the other Tomcat versions and memberships (suites/matrix-versions.test.ts):
+      // the project's own configurations, so not a project the gate runs on a team's files.
+      {
+        extends: true,
+        test: { name: 'matrix', include: ['suites/matrix-*.test.ts'], globalSetup: ['helpers/lab/tomcat-global.ts'] },
+      },
       // The CLI in child processes: refusals of bad input, up and down.
       { extends: true, test: { name: 'gate', include: ['suites/gate-*.test.ts'] } },
     ],

@@ -17,6 +17,7 @@ import { checkWebXml, readWebXml } from '../validate/webxml.ts'
 /** Files a fixtures directory may hold: the layout of fixtures/ the suites read. */
 export const LAYOUT: { pattern: RegExp; what: string }[] = [
   { pattern: /^tomcat\/server\.xml$/, what: 'tomcat/server.xml (every node, per-node values as ${jvmRoute}, ${http.port}, ${shutdown.port})' },
+  { pattern: /^tomcat\/setenv\.sh$/, what: "tomcat/setenv.sh (Tomcat's bin/setenv.sh: the -D system properties of CATALINA_OPTS/JAVA_OPTS every node starts with)" },
   { pattern: /^tomcat\/node0[1-4]\/server\.xml$/, what: 'tomcat/node01/server.xml … tomcat/node04/server.xml (one per node, two to four nodes)' },
   { pattern: /^httpd\/balancer-(sticky|nonsticky)\.conf$/, what: 'httpd/balancer-sticky.conf, httpd/balancer-nonsticky.conf' },
   { pattern: /^httpd\/realserver\.conf$/, what: 'httpd/realserver.conf (the IPVS real servers)' },

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { LabError } from '../errors.ts'
 
-export type FileKind = 'httpd' | 'server.xml' | 'web.xml' | 'war' | 'ipvs-rules' | 'unused'
+export type FileKind = 'httpd' | 'server.xml' | 'web.xml' | 'war' | 'ipvs-rules' | 'setenv' | 'unused'
 
 export interface Classified {
   /** Relative to the directory, with forward slashes. */
@@ -61,6 +61,8 @@ function kindOf(full: string): { kind: FileKind; why?: string } {
   }
   if (/^\s*(<Proxy\s+"?balancer:|<VirtualHost\b|BalancerMember\s|ProxyPass(Reverse)?\s|ProxySet\s|Include(Optional)?\s|LoadModule\s|ServerRoot\s|Listen\s)/im.test(text)) return { kind: 'httpd' }
   if (/^\s*-[Aa]\s+-[tuf]\s/m.test(text)) return { kind: 'ipvs-rules' }
+  // Tomcat's bin/setenv.sh: the JVM options every node starts with.
+  if (path.basename(full) === 'setenv.sh' && /^\s*(export\s+)?(CATALINA_OPTS|JAVA_OPTS)=/m.test(text)) return { kind: 'setenv' }
   return { kind: 'unused', why: 'not httpd, Tomcat or ipvsadm configuration' }
 }
 

@@ -45,7 +45,7 @@ export interface Intake {
 }
 
 const CHOICE_FILE = 'lb-e2e.json'
-const LAYOUT_NAMES = /^(tomcat\/server\.xml|tomcat\/node0[1-4]\/server\.xml|httpd\/balancer-(sticky|nonsticky)\.conf|httpd\/realserver\.conf|ipvs\/[\w.-]+\.rules|webapp\/WEB-INF\/web\.xml)$/
+const LAYOUT_NAMES = /^(tomcat\/setenv\.sh|tomcat\/server\.xml|tomcat\/node0[1-4]\/server\.xml|httpd\/balancer-(sticky|nonsticky)\.conf|httpd\/realserver\.conf|ipvs\/[\w.-]+\.rules|webapp\/WEB-INF\/web\.xml)$/
 
 export function intake(dir: string, given: IntakeChoice = {}): Intake {
   try {
@@ -223,6 +223,13 @@ function take(dir: string, given: IntakeChoice): Intake {
   for (const c of of('web.xml')) {
     if (c.file === 'webapp/WEB-INF/web.xml') { put(c.file, c.file, readFileSync(path.join(dir, c.file), 'utf8')); mapping.push(`${c.file}: the lab's ExSession deployed with this descriptor`); continue }
     unused.push({ file: c.file, why: war ? `a web.xml beside ${war}: the war deploys the WEB-INF/web.xml inside it, which the gate checks` : 'a web.xml with no webapp to deploy it: give --war, or put it at webapp/WEB-INF/web.xml for the lab\'s ExSession' })
+  }
+  const setenvs = of('setenv')
+  if (setenvs.length) {
+    const c = setenvs[0]!
+    put('tomcat/setenv.sh', c.file, readFileSync(path.join(dir, c.file), 'utf8'))
+    mapping.push(`${c.file}: the JVM options every node starts with (its -D system properties; the lab's own heap and GC)`)
+    for (const other of setenvs.slice(1)) unused.push({ file: other.file, why: `another setenv.sh: ${c.file} is the one every node starts with` })
   }
   for (const c of of('ipvs-rules')) {
     if (LAYOUT_NAMES.test(c.file) || c.file === 'httpd/realserver.conf') { put(c.file, c.file, readFileSync(path.join(dir, c.file), 'utf8')); mapping.push(`${c.file}: ipvsadm rules for the scenario of that name`); continue }

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { type LimitName, describeLimits, gateLimit, limitsMode } from '../checks/limits.ts'
 import { LabError } from '../errors.ts'
+import { type JvmOptions, readSetenv } from './setenv.ts'
 import { type TomcatVersion, displayPath, fixturePath, fixturesDir, fixturesOverlay, intakeJvmRoutes, isFile, labWar, repoRoot, serverXmlPath, tomcatVersion } from '../settings.ts'
 import { type BalancerMember, isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { type MembershipKind, type Properties, readServerXml } from '../validate/tomcat.ts'
@@ -119,6 +120,8 @@ export interface Plan {
   webXml?: string
   layouts: LayoutChoice[]
   limits: Limits
+  /** The team's tomcat/setenv.sh: the -D system properties every node starts with, and the options the lab leaves out. */
+  jvm?: { file: string } & JvmOptions
 }
 
 const LAYOUT_FILES = ['httpd/balancer-sticky.conf', 'httpd/balancer-nonsticky.conf', 'httpd/realserver.conf', 'webapp/WEB-INF/web.xml']
@@ -140,6 +143,9 @@ export function readPlan(env: NodeJS.ProcessEnv = process.env): Plan {
   const nodes = Object.fromEntries(TOPOLOGIES.map((t) => [t, readNodes(serverFiles, members, t)])) as Record<Topology, NodePlan[]>
   const webXml = files['webapp/WEB-INF/web.xml']!
   const war = labWar()
+  const setenv = overlay && path.join(overlay, 'tomcat/setenv.sh')
+  if (setenv && isFile(setenv)) files['tomcat/setenv.sh'] = setenv
+  const jvm = files['tomcat/setenv.sh'] && { file: files['tomcat/setenv.sh'], ...readSetenv(readFileSync(files['tomcat/setenv.sh'], 'utf8'), displayPath(files['tomcat/setenv.sh'])) }
   return {
     source: overlay ? displayPath(overlay) : displayPath(fixturesDir),
     tomcat: tomcatVersion(env),
@@ -148,6 +154,7 @@ export function readPlan(env: NodeJS.ProcessEnv = process.env): Plan {
     ...(webXml.startsWith(fixturesDir) ? {} : { webXml }),
     layouts: layoutChoices(Object.values(balancers), nodes['multi-host']),
     limits: readLimits(env),
+    ...(jvm ? { jvm } : {}),
   }
 }
 
@@ -332,5 +339,11 @@ export function describePlan(plan: Plan): string {
   }
   for (const l of plan.layouts.filter((c) => c.skip)) lines.push(`  ${l.topology}: not run (${l.skip})`)
   if (plan.war) lines.push(`  webapp: ${displayPath(plan.war)}`)
+  if (plan.jvm) {
+    const props = Object.entries(plan.jvm.properties).map(([k, v]) => `-D${k}=${v}`)
+    lines.push(`  JVM (${displayPath(plan.jvm.file)}): ${props.join(' ') || 'no -D property'} on every node` +
+      `${plan.jvm.perNode.length ? `; per node, the lab's own instead: ${plan.jvm.perNode.join(' ')}` : ''}` +
+      `${plan.jvm.ignored.length ? `; not applied (the lab's heap and GC): ${plan.jvm.ignored.join(' ')}` : ''}`)
+  }
   return lines.join('\n')
 }

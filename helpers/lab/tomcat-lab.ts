@@ -165,6 +165,7 @@ export class TomcatLab {
             .withServerXml(n.file)
             .withPorts(n.http, n.shutdown)
             .withNodeAddresses(Object.fromEntries(plan.nodes.map((m, j) => [m.name, nodeAddress(j)])))
+            .withSystemProperties(runPlan.jvm?.properties ?? {})
             .withExSessionPaths(plan.exSessionContexts, n.descriptors)
           // DNS membership: one name every node answers to, as a headless service (a network alias they share).
           if (n.membership === 'dns') container = container.withMembershipName(`${resourceName(name)}-members`)

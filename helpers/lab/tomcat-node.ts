@@ -12,6 +12,7 @@ import { AbstractStartedContainer, GenericContainer, type StartedTestContainer }
 import { type ContainerControl, controlContainer, startedOrRemoved, withStaticAddress } from './containers.ts'
 import type { SessionRoleReport } from './exsession.ts'
 import { fetchOnce } from './http.ts'
+import { propertyOptions } from '../intake/setenv.ts'
 import { imageTag, tomcatImage } from './images.ts'
 import { type TomcatVersion, labels, resourceName } from '../settings.ts'
 import { until } from '../wait.ts'
@@ -92,6 +93,11 @@ export class TomcatNodeContainer extends GenericContainer {
   /** Every node's lab address, as the system properties a static member list reads (-Dlb-e2e.node02.address). */
   withNodeAddresses(addresses: Record<string, string>): this {
     return this.withEnvironment(addressEnvironment(addresses))
+  }
+
+  /** The team's setenv.sh system properties (helpers/intake/setenv.ts), on the java command line. */
+  withSystemProperties(properties: Record<string, string>): this {
+    return Object.keys(properties).length ? this.withEnvironment({ LAB_SYSTEM_PROPERTIES: propertyOptions(properties) }) : this
   }
 
   /**

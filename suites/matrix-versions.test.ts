@@ -1,0 +1,59 @@
+// The smoke of every Tomcat version × membership the lab runs, beside the full run of one: the
+// cluster forms with every node and only them, and a user's session survives a graceful stop of
+// its node and then a SIGKILL of the next one, whole (id, creation time, attributes). Three nodes,
+// so both happen without a restart. The full run (`npm test`) covers its own version (LAB_TOMCAT,
+// default 9) with multicast, the default fixtures' membership: that pair is not repeated here.
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { failOver, letSettle, userWithSession } from '../helpers/checks/failover.ts'
+import { expectSessionsSurvived } from '../helpers/checks/replication.ts'
+import { runPlan } from '../helpers/lab/fixtures.ts'
+import { TomcatLab, untilClustered } from '../helpers/lab/tomcat-lab.ts'
+import { record } from '../helpers/report/figures.ts'
+import { TOMCAT_VERSIONS, repoRoot } from '../helpers/settings.ts'
+import { MEMBERSHIP_EXAMPLES, teamPlan } from '../helpers/intake/team-plan.ts'
+
+const run = runPlan()
+const matrix = TOMCAT_VERSIONS.flatMap((tomcat) => MEMBERSHIP_EXAMPLES.map((m) => ({ tomcat, ...m })))
+  .filter((c) => !(c.tomcat === run.tomcat && c.membership === 'multicast'))
+
+describe.each(matrix)('Tomcat $tomcat, $membership membership ($dir)', ({ tomcat, membership, dir }) => {
+  let lab: TomcatLab | undefined
+  let remove = () => {}
+
+  beforeAll(async () => {
+    const team = teamPlan(path.join(repoRoot, dir), run, tomcat)
+    remove = team.remove
+    lab = await TomcatLab.start(team.plan, { topology: 'multi-host', tomcat })
+  })
+  afterAll(async () => {
+    await lab?.stop()
+    remove()
+  })
+
+  test('the cluster forms: each of the three nodes lists the other two, and only them', async () => {
+    expect(lab!.plan.tomcat).toBe(tomcat)
+    // The corpus directory is what the row says it is: the plan read that membership from its files.
+    expect(lab!.plan.nodes.map((n) => n.membership), `${dir}: the membership its server.xml files declare`).toEqual([membership, membership, membership])
+    await untilClustered(lab!.plan, Object.values(lab!.nodes))
+    record({ kind: 'measure', name: `Tomcat ${tomcat}, ${membership}: cluster formed after the last node started`, value: lab!.formationMs / 1000, unit: 's' })
+  })
+
+  test('a session survives a stop of its node, then a SIGKILL of the node that took it over', async () => {
+    const user = await userWithSession(lab!, 'smoke user')
+    await letSettle(lab!, [user])
+    const first = user.before.node
+    const stopped = await failOver(lab!, [user], first, 'stop')
+    expectSessionsSurvived(lab!, stopped.verdict, `Tomcat ${tomcat} (${membership}): a graceful stop of ${first}`)
+
+    const second = stopped.cases[0]!.after!.node
+    user.before = stopped.cases[0]!.after!
+    user.lastWriteAt = performance.now()
+    await letSettle(lab!, [user])
+    const killed = await failOver(lab!, [user], second, 'kill')
+    expectSessionsSurvived(lab!, killed.verdict, `Tomcat ${tomcat} (${membership}): a SIGKILL of ${second}, after ${first} stopped`)
+    for (const [how, result] of [['stop', stopped], ['kill', killed]] as const) {
+      record({ kind: 'measure', name: `Tomcat ${tomcat}, ${membership}: failover gap after ${how}`, value: result.gapMs / 1000, unit: 's' })
+    }
+  })
+})
