@@ -9,7 +9,7 @@ import path from 'node:path'
 import { LabError } from '../errors.ts'
 import { nodeNamesOf } from '../intake/plan.ts'
 import { readWarText, servletReferences } from '../lab/war.ts'
-import { type TomcatVersion, displayPath, fixturesDir, repoRoot, sameFile, servletNamespace } from '../settings.ts'
+import { type TomcatVersion, displayPath, fixturesDir, repoRoot, sameFile, servletNamespace, tomcatVersion } from '../settings.ts'
 import { type Finding, mergeReports } from '../validate/findings.ts'
 import { type NodeConfig, validateFixtures } from '../validate/index.ts'
 import { checkWebXml, readWebXml } from '../validate/webxml.ts'
@@ -88,7 +88,7 @@ export function checkInput(input: GateInput): InputCheck {
     const named = (text: string) => text.replaceAll(scratch, (_, file: string, line?: string, column?: string) => displayPath(source(file), line ? Number(line) : undefined, column ? Number(column) : undefined))
     let v: ReturnType<typeof validateFixtures>
     try {
-      v = validateFixtures(merged, { nodes: nodeNamesOf(merged), ...(input.tomcat ? { tomcat: input.tomcat } : {}) })
+      v = validateFixtures(merged, { nodes: nodeNamesOf(merged), tomcat: input.tomcat ?? tomcatVersion() })
     } catch (error) {
       if (!(error instanceof LabError)) throw error
       return { errors: [...errors, named(error.message)], findings: [], files, nodes: [] }
@@ -98,7 +98,7 @@ export function checkInput(input: GateInput): InputCheck {
     const findings = v.findings.filter((f) => !LAB_OWN.test(relative(f)))
       .map((f) => ({ ...f, file: displayPath(source(relative(f))), message: named(f.message) }))
     const warFile = input.war ?? wars[0]
-    const war = warFile === undefined ? { errors: [], findings: [] } : checkWar(warFile, input.tomcat ?? '9', input.migrateWar ?? false)
+    const war = warFile === undefined ? { errors: [], findings: [] } : checkWar(warFile, input.tomcat ?? tomcatVersion(), input.migrateWar ?? false)
     if (input.migrateWar && warFile === undefined) errors.push('--migrate-war: there is no war to migrate (give --war <file.war>, or put one in the --fixtures directory)')
     const all = mergeReports({ errors: [], findings }, war)
     return { errors: [...errors, ...war.errors.map((e) => e.message)], findings: all.findings, files, nodes: v.nodes.map((n) => ({ ...n, file: named(n.file) })) }

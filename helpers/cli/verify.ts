@@ -12,7 +12,7 @@ import path from 'node:path'
 import { FIGURES_FILE } from '../report/figures.ts'
 import { say } from '../progress.ts'
 import { type TestResult, parseFigures } from '../report/model.ts'
-import { displayPath, labWar, repoRoot } from '../settings.ts'
+import { displayPath, labWar, repoRoot, tomcatVersion } from '../settings.ts'
 import { migrateWar } from '../lab/war-migration.ts'
 import { servletReferences } from '../lab/war.ts'
 import { formatFinding } from '../validate/findings.ts'
@@ -85,7 +85,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const warnings = input.findings.map(formatFinding)
   if (input.errors.length) return refused(input.errors, warnings)
   for (const w of warnings) say(`warning: ${w.replace(/^warning /, '')}`)
-  const tomcat = options.tomcat ?? '9'
+  const tomcat = options.tomcat ?? tomcatVersion()
   const war = labWar()
   // The labs deploy the migrated copy; the refusal above let a javax war through only for this.
   if (options.migrateWar && war && servletReferences(war).javax.length) process.env.LAB_WAR = await migrateWar(war, tomcat)
