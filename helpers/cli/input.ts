@@ -46,6 +46,8 @@ export interface InputCheck {
   /** The team's files, relative to their directory. */
   files: string[]
   nodes: NodeConfig[]
+  /** The war `migrateWar` asks to migrate: a javax war on 10.1/11, let through for that (helpers/lab/war-migration.ts). */
+  migrate?: string
 }
 
 export function checkInput(input: GateInput): InputCheck {
@@ -98,34 +100,40 @@ export function checkInput(input: GateInput): InputCheck {
     const findings = v.findings.filter((f) => !LAB_OWN.test(relative(f)))
       .map((f) => ({ ...f, file: displayPath(source(relative(f))), message: named(f.message) }))
     const warFile = input.war ?? wars[0]
-    const war = warFile === undefined ? { errors: [], findings: [] } : checkWar(warFile, input.tomcat ?? tomcatVersion(), input.migrateWar ?? false)
+    const war = warFile === undefined ? { errors: [], findings: [], migrate: false } : checkWar(warFile, input.tomcat ?? tomcatVersion(), input.migrateWar ?? false)
     if (input.migrateWar && warFile === undefined) errors.push('--migrate-war: there is no war to migrate (give --war <file.war>, or put one in the --fixtures directory)')
     const all = mergeReports({ errors: [], findings }, war)
-    return { errors: [...errors, ...war.errors.map((e) => e.message)], findings: all.findings, files, nodes: v.nodes.map((n) => ({ ...n, file: named(n.file) })) }
+    return {
+      errors: [...errors, ...war.errors.map((e) => e.message)], findings: all.findings, files, nodes: v.nodes.map((n) => ({ ...n, file: named(n.file) })),
+      ...(war.migrate ? { migrate: path.resolve(warFile!) } : {}),
+    }
   } finally {
     rmSync(merged, { recursive: true, force: true })
   }
 }
 
+/** What the war check found; `migrate`: a javax war let through because --migrate-war asks for a jakarta copy. */
+interface WarCheck { errors: LabError[]; findings: Finding[]; migrate: boolean }
+
 /**
  * The team's .war: a zip Tomcat can deploy, written for the servlet API of the Tomcat the labs run
  * (or migrated to it, `migrate`), whose WEB-INF/web.xml says <distributable/>.
  */
-function checkWar(war: string, tomcat: TomcatVersion, migrate: boolean): { errors: LabError[]; findings: Finding[] } {
+function checkWar(war: string, tomcat: TomcatVersion, migrate: boolean): WarCheck {
   const file = path.resolve(war)
   const shown = displayPath(file)
-  if (!existsSync(file) || !statSync(file).isFile()) return { errors: [new LabError(`--war ${war}: no such file`)], findings: [] }
-  if (!file.endsWith('.war')) return { errors: [new LabError(`${shown}: expected a .war file (Tomcat deploys webapps/<name>.war at /<name>)`)], findings: [] }
+  if (!existsSync(file) || !statSync(file).isFile()) return { errors: [new LabError(`--war ${war}: no such file`)], findings: [], migrate: false }
+  if (!file.endsWith('.war')) return { errors: [new LabError(`${shown}: expected a .war file (Tomcat deploys webapps/<name>.war at /<name>)`)], findings: [], migrate: false }
   try {
     const text = readWarText(file, 'WEB-INF/web.xml')
     if (text === undefined) {
-      return { errors: [new LabError(`${shown}: no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp's sessions and a failover loses them; add a web.xml with <distributable/>`)], findings: [] }
+      return { errors: [new LabError(`${shown}: no WEB-INF/web.xml, so no <distributable/>: Tomcat does not replicate this webapp's sessions and a failover loses them; add a web.xml with <distributable/>`)], findings: [], migrate: false }
     }
     const api = checkServletApi(file, tomcat, migrate)
     const descriptor = checkWebXml(readWebXml(text, `${shown}!/WEB-INF/web.xml`))
-    return { errors: [...api.errors, ...descriptor.errors], findings: [...api.findings, ...descriptor.findings] }
+    return { errors: [...api.errors, ...descriptor.errors], findings: [...api.findings, ...descriptor.findings], migrate: api.migrate }
   } catch (error) {
-    if (error instanceof LabError) return { errors: [error], findings: [] }
+    if (error instanceof LabError) return { errors: [error], findings: [], migrate: false }
     throw error
   }
 }
@@ -135,7 +143,7 @@ function checkWar(war: string, tomcat: TomcatVersion, migrate: boolean): { error
  * are never loaded (measured: the lab's javax ExSession answers 404 on 10.1), so it is refused
  * before any lab starts, with the entries that show it. Only javax → jakarta can be migrated.
  */
-function checkServletApi(war: string, tomcat: TomcatVersion, migrate: boolean): { errors: LabError[]; findings: Finding[] } {
+function checkServletApi(war: string, tomcat: TomcatVersion, migrate: boolean): WarCheck {
   const shown = displayPath(war)
   const wants = servletNamespace(tomcat)
   const other = wants === 'javax' ? 'jakarta' : 'javax'
@@ -158,7 +166,7 @@ function checkServletApi(war: string, tomcat: TomcatVersion, migrate: boolean): 
         `code that reaches the ${other} classes fails on this Tomcat with NoClassDefFoundError: update or drop what still uses ${other}.servlet`,
     })
   }
-  return { errors, findings }
+  return { errors, findings, migrate: migrate && wants === 'jakarta' && refs.javax.length > 0 }
 }
 
 function walk(dir: string, prefix = ''): string[] {

@@ -12,9 +12,8 @@ import path from 'node:path'
 import { FIGURES_FILE } from '../report/figures.ts'
 import { say } from '../progress.ts'
 import { type TestResult, parseFigures } from '../report/model.ts'
-import { displayPath, labWar, repoRoot, tomcatVersion } from '../settings.ts'
+import { displayPath, repoRoot, tomcatVersion } from '../settings.ts'
 import { migrateWar } from '../lab/war-migration.ts'
-import { servletReferences } from '../lab/war.ts'
 import { formatFinding } from '../validate/findings.ts'
 import { PLAN_ENV, describePlan, readPlan, runnableLayouts, savePlan } from '../intake/plan.ts'
 import { configTest } from './configtest.ts'
@@ -86,9 +85,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (input.errors.length) return refused(input.errors, warnings)
   for (const w of warnings) say(`warning: ${w.replace(/^warning /, '')}`)
   const tomcat = options.tomcat ?? tomcatVersion()
-  const war = labWar()
-  // The labs deploy the migrated copy; the refusal above let a javax war through only for this.
-  if (options.migrateWar && war && servletReferences(war).javax.length) process.env.LAB_WAR = await migrateWar(war, tomcat)
+  // The labs deploy the migrated copy; the input check let a javax war through only for this.
+  if (input.migrate) process.env.LAB_WAR = await migrateWar(input.migrate, tomcat)
 
   const env: Record<string, string> = {
     ...options.env,

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { type LimitName, describeLimits, gateLimit, limitsMode } from '../checks/limits.ts'
 import { LabError } from '../errors.ts'
-import { type JvmOptions, readSetenv } from './setenv.ts'
+import { type JvmOptions, propertyOptions, readSetenv } from './setenv.ts'
 import { type TomcatVersion, displayPath, fixturePath, fixturesDir, fixturesOverlay, intakeJvmRoutes, isFile, labWar, repoRoot, serverXmlPath, tomcatVersion } from '../settings.ts'
 import { type BalancerMember, isLoopback, readHttpdConfig } from '../validate/httpd.ts'
 import { type MembershipKind, type Properties, readServerXml } from '../validate/tomcat.ts'
@@ -340,8 +340,7 @@ export function describePlan(plan: Plan): string {
   for (const l of plan.layouts.filter((c) => c.skip)) lines.push(`  ${l.topology}: not run (${l.skip})`)
   if (plan.war) lines.push(`  webapp: ${displayPath(plan.war)}`)
   if (plan.jvm) {
-    const props = Object.entries(plan.jvm.properties).map(([k, v]) => `-D${k}=${v}`)
-    lines.push(`  JVM (${displayPath(plan.jvm.file)}): ${props.join(' ') || 'no -D property'} on every node` +
+    lines.push(`  JVM (${displayPath(plan.jvm.file)}): ${propertyOptions(plan.jvm.properties) || 'no -D property'} on every node` +
       `${plan.jvm.perNode.length ? `; per node, the lab's own instead: ${plan.jvm.perNode.join(' ')}` : ''}` +
       `${plan.jvm.ignored.length ? `; not applied (the lab's heap and GC): ${plan.jvm.ignored.join(' ')}` : ''}`)
   }

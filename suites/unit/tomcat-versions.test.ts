@@ -70,7 +70,13 @@ describe("the war's servlet API, before any lab starts", () => {
       expect(error).toContain('run it with --tomcat 9, rebuild it against jakarta.servlet, or add --migrate-war')
     }
     expect(checkInput({ war, tomcat: '9' }).errors).toEqual([])
-    expect(checkInput({ war, tomcat: '11', migrateWar: true }).errors).toEqual([])
+    const migrated = checkInput({ war, tomcat: '11', migrateWar: true })
+    expect(migrated.errors).toEqual([])
+    expect(migrated.migrate, 'the war the gate then migrates').toBe(war)
+    expect(checkInput({ war, tomcat: '11' }).migrate).toBeUndefined()
+    const jakarta = checkInput({ war: warFor('jakarta'), tomcat: '11', migrateWar: true })
+    expect(jakarta.errors).toEqual([])
+    expect(jakarta.migrate, 'a jakarta war needs no migration').toBeUndefined()
   })
 
   test('a jakarta war on 9 is refused; a war that names neither API runs on every version', () => {
