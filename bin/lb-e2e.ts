@@ -10,6 +10,7 @@ import { type Intake, describeIntake, intake, removeIntake } from '../helpers/in
 import { repoRoot, tomcatVersion } from '../helpers/settings.ts'
 import { type Area, AREAS, refuse, report, verify } from '../helpers/cli/verify.ts'
 import { down, ipvsadm, up } from '../helpers/cli/up.ts'
+import { newWarProblem, rollingRestartCommand } from '../helpers/cli/rolling-restart.ts'
 import { TOPOLOGIES, type Topology } from '../helpers/intake/plan.ts'
 
 const HELP = `lb-e2e — proves by measurement that a load-balancer and Tomcat configuration does what it claims
@@ -20,6 +21,12 @@ Usage:
                                      start a lab to explore by hand (both when none is named);
                                      prints the URLs and commands; Ctrl-C removes it
   npx lb-e2e down                    remove a lab left up (and leftovers of crashed runs)
+  npx lb-e2e rolling-restart [options]
+                                     restart every Tomcat node in turn under clicking users: each
+                                     drained through balancer-manager, its requests in flight
+                                     finished, stopped, started, back in the cluster, enabled;
+                                     prints each step and the tally; exit 0 when no request
+                                     failed and no session was lost, 1 otherwise
   npx lb-e2e ipvsadm [--stats|--rate]
                                      ipvsadm -L -n [--stats|--rate] in the director of the lab that is up
 
@@ -70,8 +77,16 @@ Options (verify):
   --bail                  stop at the first failing test
   --junit <file>          where to write the run's JUnit report (default reports/junit.xml)
 
-Options (up):
+Options (up, rolling-restart):
   --layout <layout>       single-host or multi-host (default: the first your balancer file allows)
+
+Options (rolling-restart; --fixtures, --httpd, --server-xml, --tomcat as for verify):
+  --war <file.war>        the new version of your webapp, deployed on each node while it is down
+                          (at the name of your directory's war, replacing it); the lab starts with
+                          your directory's war, if it holds one
+  --users <n>             users clicking throughout (default 50)
+  --no-drain              the same restart without the balancer steps (stop and start under the
+                          users' feet): shows what the drain prevents; exits 1 when requests fail
 
 Exit codes: 0 passed; 1 a test failed; 2 the input was refused (nothing was started); 3 the lab
 could not be set up (Docker, images, IPVS backend, a container that never became ready): no verdict
@@ -111,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
       layout: { type: 'string' },
       stats: { type: 'boolean' },
       rate: { type: 'boolean' },
+      users: { type: 'string' },
+      'no-drain': { type: 'boolean' },
     },
   })
   const [command, ...rest] = positionals
@@ -125,12 +142,15 @@ async function main(argv: string[]): Promise<number> {
   // Intake: the team's directory laid out as the lab reads it, once; the lab helpers read it
   // from the environment, in this process and in vitest's.
   const team = values.fixtures ?? process.env.LAB_FIXTURES
+  // rolling-restart's --war is the new version it rolls out, not the webapp the lab starts with.
+  const newWar = command === 'rolling-restart' ? values.war : undefined
+  const labWar = newWar === undefined ? values.war : undefined
   let fixtures: string | undefined
   let taken: Intake | undefined
-  if (team && (command === 'verify' || command === 'up')) {
+  if (team && (command === 'verify' || command === 'up' || command === 'rolling-restart')) {
     const dir = path.resolve(team)
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new LabError(`--fixtures ${team}: no such directory`)
-    taken = intake(dir, { httpd: values.httpd, serverXml: values['server-xml'], war: values.war ? path.resolve(values.war) : undefined })
+    taken = intake(dir, { httpd: values.httpd, serverXml: values['server-xml'], war: labWar ? path.resolve(labWar) : undefined })
     const overlay = taken.overlay
     process.once('exit', () => removeIntake({ overlay }))
     // A signal ends the process without 'exit': the scratch layout goes with it all the same.
@@ -143,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
     fixtures = overlay
     process.env.LAB_FIXTURES = overlay
   }
-  const war = values.war ?? taken?.war ?? process.env.LAB_WAR
+  const war = labWar ?? taken?.war ?? process.env.LAB_WAR
   if (war) process.env.LAB_WAR = path.resolve(war)
 
   switch (command) {
@@ -186,6 +206,29 @@ async function main(argv: string[]): Promise<number> {
       await up({ labs: labs as ('lvs' | 'tomcat')[], ...(values.layout ? { layout: values.layout as Topology } : {}) })
       return 0
     }
+    case 'rolling-restart': {
+      if (rest.length) throw new LabError(`rolling-restart takes no arguments (got ${rest.join(' ')}); see --help`)
+      if (values.layout !== undefined && !TOPOLOGIES.includes(values.layout as Topology)) throw new LabError(`--layout ${values.layout}: expected ${TOPOLOGIES.join(' or ')}`)
+      if (migrateWar) throw new LabError('--migrate-war is for verify: rolling-restart deploys a war as it is')
+      const users = values.users === undefined ? 50 : Number(values.users)
+      if (!Number.isInteger(users) || users < 1 || users > 500) throw new LabError(`--users ${values.users}: expected a whole number from 1 to 500`)
+      if (newWar !== undefined && (!existsSync(newWar) || !statSync(newWar).isFile() || !newWar.endsWith('.war'))) {
+        throw new LabError(`--war ${newWar}: no such .war file (the new version of your webapp to deploy on each node as it restarts)`)
+      }
+      // The lab's files and webapp as \`up\` checks them, then the new war on its own: any error, nothing starts.
+      const refused = refuse({ ...(fixtures ? { fixtures } : {}), ...(war ? { war } : {}), tomcat }) ??
+        (newWar ? refuse({ war: path.resolve(newWar), tomcat }) : undefined)
+      if (refused) {
+        process.stdout.write(`${report(refused)}\n`)
+        return 2
+      }
+      const clash = newWar && newWarProblem(path.resolve(newWar), values.layout as Topology | undefined)
+      if (clash) throw new LabError(clash)
+      started = true
+      return rollingRestartCommand({
+        users, drain: !values['no-drain'], ...(newWar ? { war: path.resolve(newWar) } : {}), ...(values.layout ? { layout: values.layout as Topology } : {}),
+      })
+    }
     case 'down':
       process.stdout.write(`${await down()}\n`)
       return 0
@@ -194,7 +237,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(await ipvsadm(values.stats ? 'stats' : values.rate ? 'rate' : 'table'))
       return 0
     default:
-      throw new LabError(`unknown command ${command}: expected verify, up, down or ipvsadm; see --help`)
+      throw new LabError(`unknown command ${command}: expected verify, up, down, ipvsadm or rolling-restart; see --help`)
   }
 }
 

@@ -1,6 +1,6 @@
 // `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
 // and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
-// --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|suites (one part).
+// --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|versions|knobs|rolling|suites (one part).
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -24,7 +24,7 @@ import { outcome, settle, until } from '../helpers/wait.ts'
 const { values: args } = parseArgs({ options: {
   trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, only: { type: 'string' },
 } })
-const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'suites') => args.only === undefined || args.only === name
+const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'knobs' | 'rolling' | 'suites') => args.only === undefined || args.only === name
 const TRIALS = Number(args.trials)
 removeRunOnExit()
 
@@ -260,6 +260,25 @@ if (part('versions')) {
     }
   }
   json.versions = versions
+}
+
+// The failover knobs of #16, one at a time (scripts/bench-parts/knobs.ts); BENCH_KNOBS=a,b picks some.
+if (part('knobs')) {
+  const { benchKnobs, formatKnobTable } = await import('./bench-parts/knobs.ts')
+  const knobRows = await benchKnobs(readPlan(), { trials: TRIALS, only: process.env.BENCH_KNOBS?.split(',').filter(Boolean), say,
+    onRow: (r) => (r.error ? add(`knob ${r.knob} = ${r.value}, ${r.layout}`, 'not measured', r.error)
+      : add(`knob ${r.knob} = ${r.value}, ${r.layout}`, `kill p95 ${s(r.kill.p95)}`, `kill p50 ${s(r.kill.p50)}, stop p50/p95 ${s(r.stop.p50)}/${s(r.stop.p95)}, stale ${r.stale}, lost ${r.lost}`)) })
+  json.knobs = knobRows
+  console.log(`\n${formatKnobTable(knobRows)}`)
+}
+
+// A rolling restart under 50 users, with the drain through balancer-manager and without it (scripts/bench-parts/rolling.ts).
+if (part('rolling')) {
+  say('▸ rolling restart')
+  const { rollingBench } = await import('./bench-parts/rolling.ts')
+  const rolling = await rollingBench(readPlan(), TRIALS)
+  for (const r of rolling.rows) add(r.what, r.value, r.detail)
+  json.rolling = rolling
 }
 
 // 4. Suites, from the last `npm test` (its JUnit file).

@@ -17,6 +17,7 @@ import { record } from '../helpers/report/figures.ts'
 import { repoRoot } from '../helpers/settings.ts'
 import { until } from '../helpers/wait.ts'
 import { teamPlan } from '../helpers/intake/team-plan.ts'
+import { setTimeout as delay } from 'node:timers/promises'
 
 const EXAMPLE = 'examples/corpus/backup-manager'
 const run = runPlan()
@@ -83,8 +84,9 @@ describe.skipIf(!teams && !own)(`BackupManager, three nodes (${title}), multi-ho
 
   // The balancer may send the user of a dead primary to the node that only knew where the session
   // lived: that node fetches it from the backup, becomes its primary and JvmRouteBinderValve
-  // rebinds the id to it. Sent there straight (as the balancer would), so the case is not left to
-  // which survivor the balancer happens to pick.
+  // rebinds the id to it. Sent there straight (as the balancer would: once its connect to the dead
+  // member has timed out, connectiontimeout), so the case is not left to which survivor the
+  // balancer happens to pick.
   test(`after a SIGKILL of its primary, the node that only knew where the session lived serves it whole${teams ? ', under its own route' : ' (the example: still under the dead node\'s route, its known defect)'}`, async ({ lab, annotate }) => {
     const staged = await userWithSession(lab, 'user')
     const primary = staged.before.node
@@ -92,6 +94,7 @@ describe.skipIf(!teams && !own)(`BackupManager, three nodes (${title}), multi-ho
     const proxy = lab.node(others[0]!)
     await letSettle(lab, [staged])
     await lab.node(primary).kill()
+    await delay(balancerGivesUpMs(lab, primary))
     const since = performance.now()
     const reply = await fetchOnce(`${proxy.url}${lab.plan.exSessionPath}/?format=json`, { headers: { cookie: `JSESSIONID=${staged.before.sessionId}` }, timeoutMs: 30_000 })
     const tookMs = performance.now() - since
@@ -115,3 +118,14 @@ describe.skipIf(!teams && !own)(`BackupManager, three nodes (${title}), multi-ho
     }
   })
 })
+
+/**
+ * When the balancer, its connect to `route`'s dead member timed out, sends that member's users to
+ * a survivor: the member's connectiontimeout (seconds, or milliseconds with "ms"); 0 without one,
+ * the strictest case.
+ */
+function balancerGivesUpMs(lab: TomcatLab, route: string): number {
+  const member = lab.plan.balancerPlan.members.find((m) => m.params.route !== undefined && m.params.route === lab.plan.memberRoutes[route])
+  const m = /^(\d+)(ms)?$/i.exec(member?.params.connectiontimeout ?? '')
+  return m ? Number(m[1]) * (m[2] ? 1 : 1000) : 0
+}

@@ -7,6 +7,7 @@
  */
 import path from 'node:path'
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers'
+import { BalancerManager } from './balancer-manager.ts'
 import { type ContainerControl, controlContainer, runCheck, startedOrRemoved, withStaticAddress } from './containers.ts'
 import { LabError } from '../errors.ts'
 import { fetchOnce } from './http.ts'
@@ -77,6 +78,9 @@ export class StartedBalancer extends AbstractStartedContainer {
   }
 
   remove(): Promise<void> { return this.#control.remove() }
+
+  /** Its balancer-manager page (the lab's status.conf exposes it): members drained, disabled and enabled by hand, as in a rolling restart. */
+  get manager(): BalancerManager { return new BalancerManager(this.url) }
 
   /**
    * Clears members httpd holds in error (after a node was stopped, for `retry=` seconds, 60 by

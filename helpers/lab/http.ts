@@ -16,9 +16,12 @@ export interface Reply {
 export interface FreshRequest {
   timeoutMs?: number
   headers?: Record<string, string>
+  /** GET unless told (balancer-manager takes its updates as a POSTed form). */
+  method?: 'GET' | 'POST'
+  body?: string
 }
 
-/** One request on its own connection; throws on connect/read timeout or a refused connection. */
+/** One request (GET unless `method` says) on its own connection; throws on connect/read timeout or a refused connection. */
 export async function fetchOnce(url: string, options: FreshRequest = {}): Promise<Reply> {
   const timeoutMs = options.timeoutMs ?? 5000
   const target = new URL(url)
@@ -31,9 +34,10 @@ export async function fetchOnce(url: string, options: FreshRequest = {}): Promis
   const started = performance.now()
   try {
     const response = await client.request({
-      method: 'GET',
+      method: options.method ?? 'GET',
       path: target.pathname + target.search,
       headers: options.headers,
+      ...(options.body !== undefined ? { body: options.body } : {}),
       reset: true, // `Connection: close`: the next request must open a new connection
       signal: AbortSignal.timeout(timeoutMs),
     })

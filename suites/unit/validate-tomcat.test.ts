@@ -71,14 +71,14 @@ describe('server.xml: what is read', () => {
 describe('server.xml: errors', () => {
   test('not well-formed: the file, line and column, and which element is left open', () => {
     expect(() => readServerXml(SERVER_XML.replace('</Host>', ''), 'fixtures/tomcat/server.xml', NODE01)).toThrow(
-      'fixtures/tomcat/server.xml:61:13: not well-formed XML: </Engine> found where <Host> (opened at 15:7) must be closed first. Fix the markup there: Tomcat cannot read this file')
+      'fixtures/tomcat/server.xml:66:13: not well-formed XML: </Engine> found where <Host> (opened at 15:7) must be closed first. Fix the markup there: Tomcat cannot read this file')
   })
 
   test.each([
     ['an unquoted attribute', SERVER_XML.replace('port="4001"', 'port=4001'), 'fixtures/tomcat/server.xml:35:28: not well-formed XML: unquoted attribute value'],
-    ['a second root element', `${SERVER_XML}\n<Server/>\n`, 'fixtures/tomcat/server.xml:65:8: not well-formed XML: documents may contain only one root'],
-    ['a bare & in a value', SERVER_XML.replace('filter=""', 'filter="a&b"'), 'fixtures/tomcat/server.xml:48:27: not well-formed XML: a bare & (write &amp; for the character itself)'],
-    ['an element never closed', SERVER_XML.replace('</Server>', ''), 'fixtures/tomcat/server.xml:64: not well-formed XML: <Server> (opened at 6:1) is never closed'],
+    ['a second root element', `${SERVER_XML}\n<Server/>\n`, 'fixtures/tomcat/server.xml:70:8: not well-formed XML: documents may contain only one root'],
+    ['a bare & in a value', SERVER_XML.replace('filter=""', 'filter="a&b"'), 'fixtures/tomcat/server.xml:53:27: not well-formed XML: a bare & (write &amp; for the character itself)'],
+    ['an element never closed', SERVER_XML.replace('</Server>', ''), 'fixtures/tomcat/server.xml:69: not well-formed XML: <Server> (opened at 6:1) is never closed'],
   ])('not well-formed: %s', (_, text, message) => {
     expect(() => readServerXml(text, 'fixtures/tomcat/server.xml', NODE01)).toThrow(message)
   })
@@ -120,6 +120,38 @@ describe('server.xml: errors', () => {
 describe('server.xml: findings', () => {
   test('the default fixture has none', () => {
     expect(messages(SERVER_XML, NODE01, 'fixtures/tomcat/server.xml')).toEqual({ errors: [], findings: [] })
+  })
+
+  test('synchronous replication without a quick ping ahead of a quick failure detector: a warning citing the measured kill gaps', () => {
+    const QUICK = '<Interceptor className="org.apache.catalina.tribes.group.interceptors.TcpPingInterceptor" useThread="true" interval="100"/>\n' +
+      '            <Interceptor className="org.apache.catalina.tribes.group.interceptors.TcpFailureDetector" connectTimeout="250"/>'
+    expect(SERVER_XML).toContain(QUICK)
+    const slow = (text: string) => messages(text).findings.filter((f) => f.includes('no quick failure detection'))
+    const warning = expect.stringMatching(/^warning server\.xml:\d+: synchronous replication \(channelSendOptions without 8\) and no quick failure detection: .*waits ~5 s.*p95 7\.32 s.*p95 1\.31 s/)
+    const plain = '<Interceptor className="org.apache.catalina.tribes.group.interceptors.TcpFailureDetector"/>'
+    for (const text of [
+      SERVER_XML.replace(QUICK, plain), // the fixtures before #16
+      SERVER_XML.replace('interval="100"', 'interval="250"'),
+      SERVER_XML.replace(' connectTimeout="250"', ''),
+      SERVER_XML.replace(' useThread="true"', ''),
+      SERVER_XML.replace(QUICK, QUICK.split('\n            ').reverse().join('\n            ')), // the ping after the detector finds no detector to drive
+    ]) expect(slow(text), text.match(/<Interceptor[^>]*(Ping|Detector)[^>]*>/g)?.join(' ')).toEqual([warning])
+    expect(slow(SERVER_XML)).toEqual([])
+    // Asynchronous replication does not wait for the dead peer (it has its own warning).
+    expect(slow(SERVER_XML.replace(QUICK, plain).replace('channelSendOptions="6"', 'channelSendOptions="8"'))).toEqual([])
+  })
+
+  test('BackupManager: without quick failure detection the proxy path keeps the dead route (both warnings); with it, neither', () => {
+    const backup = (text: string) => text.replace('org.apache.catalina.ha.session.DeltaManager', 'org.apache.catalina.ha.session.BackupManager')
+    const withQuick = messages(backup(SERVER_XML)).findings
+    expect(withQuick).toEqual([])
+    const QUICK = /<Interceptor className="org\.apache\.catalina\.tribes\.group\.interceptors\.TcpPingInterceptor"[^>]*\/>\s*/
+    const without = messages(backup(SERVER_XML.replace(QUICK, ''))).findings
+    expect(without).toEqual([
+      expect.stringContaining('BackupManager on three or more nodes: after a SIGKILL'),
+      expect.stringContaining('synchronous replication (mapSendOptions without 8) and no quick failure detection'),
+    ])
+    expect(without[1]).toContain('BackupManager\'s lookup on a node that only knew where the session lived returns nothing')
   })
 
   test("the original post's values: asynchronous replication and a receiver on 0.0.0.0", () => {
@@ -188,7 +220,7 @@ describe('server.xml: findings', () => {
     const text = server(`<Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="6">
           <ClusterListener className="com.example.AuditListener"/>
         </Cluster>`)
-    expect(messages(text).findings).toEqual([])
+    expect(messages(text).findings).toEqual([expect.stringContaining('no quick failure detection')])
     expect(messages(text).errors).toEqual([
       'server.xml:6:9: no ClusterSessionListener among the ClusterListeners: replication messages never reach the DeltaManager, so nothing replicates; add <ClusterListener className="org.apache.catalina.ha.session.ClusterSessionListener"/>',
     ])
