@@ -1,16 +1,24 @@
-// Prints the plain closing line CI reads, `N passed, N failed[, N skipped]`, from a JUnit file.
+// Prints the plain closing line CI reads, `N passed, N failed[, N skipped]`, from JUnit files (one,
+// or several summed: the main run's and the runner VM's per backend). A missing file counts one
+// failure; a file cut short counts one failure more (summarizeJunit), and each says why above the line.
 import { readFile } from 'node:fs/promises'
 import { readJunit, summarizeJunit } from '../helpers/report/junit.ts'
 
-const file = process.argv[2] ?? 'reports/junit.xml'
-const xml = await readFile(file, 'utf8').catch(() => undefined)
-if (xml === undefined) {
-  console.log(`no test report at ${file}`)
-  console.log('0 passed, 1 failed')
-  process.exit(1)
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['reports/junit.xml']
+const total = { passed: 0, failed: 0, skipped: 0 }
+for (const file of files) {
+  const xml = await readFile(file, 'utf8').catch(() => undefined)
+  if (xml === undefined) {
+    console.log(`no test report at ${file}`)
+    total.failed++
+    continue
+  }
+  const report = readJunit(xml)
+  if (report.problem) console.log(`${file}: ${report.problem}`)
+  const { passed, failed, skipped } = summarizeJunit(report)
+  total.passed += passed
+  total.failed += failed
+  total.skipped += skipped
 }
-// A report cut short counts one failure more (summarizeJunit); this says why, above the closing line.
-const report = readJunit(xml)
-if (report.problem) console.log(`${file}: ${report.problem}`)
-const { passed, failed, skipped } = summarizeJunit(report)
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`)
+process.exit(total.failed ? 1 : 0)

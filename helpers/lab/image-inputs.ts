@@ -19,10 +19,13 @@ export const IMAGE_INPUTS = ['.dockerignore', 'helpers/lab/images.ts', 'helpers/
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 
-/** sha256 of the base image's id and of every input file's path, executable bit and content. */
-export function imageInputsHash(baseImageId: string, root: string = repoRoot): string {
+/**
+ * sha256 of the base image's id and of every input file's path, executable bit and content; `inputs`
+ * other than the lab's serve images built from other files (the runner VM's, helpers/runner/disk.ts).
+ */
+export function imageInputsHash(baseImageId: string, root: string = repoRoot, inputs: readonly string[] = IMAGE_INPUTS): string {
   const hash = createHash('sha256').update(`lb-e2e image inputs v1\nbase ${baseImageId.replace(/^sha256:/, '')}\n`)
-  for (const input of IMAGE_INPUTS) {
+  for (const input of inputs) {
     const files = existsSync(path.join(root, input)) ? filesUnder(root, input) : []
     if (!files.length) hash.update(`missing ${input}\n`)
     for (const file of files) {

@@ -32,6 +32,11 @@ export type Figure =
    * (null: no answer), its HTTP status (null: none), latency, the user that sent it; `disruptionAt`
    * is when the node was stopped or killed, in the same ms.
    */
+  /**
+   * One backend's run of the LVS project in the runner VM (scripts/test-runner.ts): its JUnit counts,
+   * the failed tests' first lines, and the job's exit code (null: it never finished).
+   */
+  | { kind: 'runner'; backend: string; kernel: string; exitCode: number | null; passed: number; failed: number; skipped: number; durationMs: number; failures: { test: string; message: string }[]; job: string }
   | { kind: 'load-timeline'; topology: string; how: 'stop' | 'kill'; events: { t: number; node: string | null; status: number | null; latencyMs: number; user: number }[]; disruptionAt: number }
 
 // vitest loads each project's globalSetup with its own copy of this module: the guard is per process.

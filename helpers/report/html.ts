@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url'
 import type { Counters, ServiceFigures } from '../lab/ipvs/table.ts'
 import {
   type FailoverView, type ReportData, type SessionView, attributesText, backends, counts, distributionNodes,
-  distributions, duration, failovers, gapTable, measureValue, ofKind, seconds, shortFile, stats, suites, timelines,
-  timestamp,
+  distributions, duration, failovers, gapTable, measureValue, ofKind, runnerPassed, runners, seconds, shortFile, stats,
+  suites, timelines, timestamp,
 } from './model.ts'
 
 export interface HtmlAssets {
@@ -98,6 +98,7 @@ export function renderHtml(data: ReportData, with_: HtmlAssets = loadAssets()): 
   const sections = [
     planSection(data),
     backendSection(data),
+    runnerSection(data),
     failuresSection(data),
     `<div class="grid two">${suitesSection(charts)}${failoverChartSection(data, charts)}</div>`,
     distributionSection(data, charts),
@@ -158,6 +159,19 @@ function planSection(data: ReportData): string {
   const plan = ofKind(data, 'plan').at(-1)
   if (!plan) return ''
   return card('Configuration under test', `${plan.tomcat ? `<p><span class="pill backend-name">${esc(plan.tomcat)}</span></p>` : ''}<pre>${esc(plan.description)}</pre>`, ' id="plan"')
+}
+
+/** The runner VM's runs (npm run test:runner), one row per backend; nothing when it did not run. */
+function runnerSection(data: ReportData): string {
+  const rs = runners(data)
+  if (!rs.length) return ''
+  const rows = rs.map((r) => `<tr><td><span class="pill backend-name">${esc(r.backend)}</span></td><td>${esc(r.kernel)}</td>` +
+    `<td>${runnerPassed(r) ? '✅' : '❌'}</td><td>${r.passed}</td><td>${r.failed}</td><td>${r.skipped}</td><td>${esc(duration(r.durationMs))}</td>` +
+    `<td>${esc(r.job)}${r.exitCode === 0 ? '' : ` (exit ${esc(String(r.exitCode ?? 'none'))})`}</td></tr>` +
+    r.failures.map((f) => `<tr><td></td><td colspan="7">✗ ${esc(f.test)}: ${esc(f.message)}</td></tr>`).join(''))
+  return card('Runner VM: the LVS suites on a real IPVS kernel',
+    `<table><thead><tr><th>backend</th><th>kernel</th><th></th><th>passed</th><th>failed</th><th>skipped</th><th>time</th><th>job</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+    ' id="runner"')
 }
 
 function backendSection(data: ReportData): string {

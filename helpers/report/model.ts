@@ -49,7 +49,7 @@ export interface ReportData {
 
 // ── reading ──────────────────────────────────────────────────────────────────────────────────────
 
-const KINDS = new Set<Figure['kind']>(['ipvs-backend', 'limits', 'plan', 'distribution', 'ipvs-stats', 'failover', 'finding', 'measure', 'load-timeline'])
+const KINDS = new Set<Figure['kind']>(['ipvs-backend', 'limits', 'plan', 'distribution', 'ipvs-stats', 'failover', 'finding', 'measure', 'load-timeline', 'runner'])
 
 /** figures.jsonl → records; `since` (ms) drops lines of an earlier run left in the file. */
 export function parseFigures(text: string, since?: number): { figures: FigureRecord[]; problems: string[] } {
@@ -112,7 +112,19 @@ export function counts(data: ReportData): Counts {
   const c = { passed: 0, failed: 0, skipped: 0 }
   for (const t of data.tests) c[t.state]++
   const errors = data.errors.length
-  return { ...c, errors, total: data.tests.length, ok: c.failed === 0 && errors === 0 && data.tests.length > 0 }
+  const runnerOk = runners(data).every(runnerPassed)
+  return { ...c, errors, total: data.tests.length, ok: c.failed === 0 && errors === 0 && data.tests.length > 0 && runnerOk }
+}
+
+/** The runner VM's runs (npm run test:runner), the last one per backend. */
+export function runners(data: ReportData): FigureOf<'runner'>[] {
+  const last = new Map<string, FigureOf<'runner'>>()
+  for (const f of ofKind(data, 'runner')) last.set(f.backend, f)
+  return [...last.values()]
+}
+
+export function runnerPassed(f: FigureOf<'runner'>): boolean {
+  return f.exitCode === 0 && f.failed === 0 && f.passed > 0
 }
 
 export interface SuiteRow { file: string; project: string; passed: number; failed: number; skipped: number; errors: number; durationMs: number }

@@ -4,7 +4,7 @@
  */
 import {
   type ReportData, attributesText, backends, counts, distributionNodes, distributions, duration, failovers,
-  gapTable, measureValue, ofKind, seconds, shortFile, stats, suites, timelines, timestamp,
+  gapTable, measureValue, ofKind, runnerPassed, runners, seconds, shortFile, stats, suites, timelines, timestamp,
 } from './model.ts'
 
 /** A table cell: one line, pipes escaped. */
@@ -54,6 +54,18 @@ export function renderSummary(data: ReportData): string {
   out.push(bs.length
     ? bs.map((b) => `**IPVS backend:** \`${b.backend}\` — ${b.reason}`).join('  \n')
     : '**IPVS backend:** not recorded (no IPVS suite ran)')
+
+  // The runner VM (npm run test:runner): the LVS project on a real IPVS kernel, per backend.
+  const rs = runners(data)
+  if (rs.length) {
+    out.push('### Runner VM: the LVS suites on a real IPVS kernel')
+    out.push(table(['backend', 'kernel', 'verdict', 'passed', 'failed', 'skipped', 'time', 'job'], rs.map((r) => [
+      `\`${r.backend}\``, r.kernel, runnerPassed(r) ? '✅' : '❌', r.passed, r.failed, r.skipped, duration(r.durationMs),
+      `${r.job}${r.exitCode === 0 ? '' : ` (exit ${r.exitCode ?? 'none: it did not finish'})`}`,
+    ])))
+    const failures = rs.flatMap((r) => r.failures.map((f) => [`\`${r.backend}\``, f.test, f.message]))
+    if (failures.length) out.push(table(['backend', 'test', 'first line'], failures))
+  }
 
   // Failures first: they are what a reviewer must act on.
   const failed = data.tests.filter((t) => t.state === 'failed')

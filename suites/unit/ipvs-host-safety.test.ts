@@ -16,10 +16,11 @@ import { connectDirector } from '../../helpers/lab/ipvs/pick.ts'
 import { parseRules, resolveRules } from '../../helpers/lab/ipvs/rules.ts'
 import { fixturesDir, repoRoot } from '../../helpers/settings.ts'
 import { until } from '../../helpers/wait.ts'
-import type { DriverConfig } from './fixtures/fake-ipvs/driver.ts'
+import type { DriverConfig } from '../support/host-director-driver.ts'
 import type { FakeService, FakeState, LogEntry } from './fixtures/fake-ipvs/fake-tools.ts'
 
 const FAKES = path.join(import.meta.dirname, 'fixtures', 'fake-ipvs')
+const DRIVER = path.join(import.meta.dirname, '..', 'support', 'host-director-driver.ts')
 const TOOLS = ['ipvsadm', 'iptables', 'ip', 'docker']
 const BRIDGE = 'br-lbe2e-fake'
 const VIP = '10.77.0.200'
@@ -33,7 +34,7 @@ const FOREIGN_SERVICE: FakeService = {
 }
 const FOREIGN_NAT = [
   '-A POSTROUTING -s 192.0.2.0/24 ! -o eth0 -j MASQUERADE',
-  `-A POSTROUTING -m ipvs --vaddr 198.51.100.200/32 -m comment --comment lb-e2e-beef00-${process.pid} -j MASQUERADE`,
+  `-A POSTROUTING -m ipvs --vaddr 198.51.100.200 -m comment --comment lb-e2e-beef00-${process.pid} -j MASQUERADE`,
 ]
 const HOST: FakeState = {
   services: [FOREIGN_SERVICE], nat: FOREIGN_NAT, addresses: ['192.0.2.1/24 dev eth0'], links: ['lo', 'eth0', BRIDGE],
@@ -44,7 +45,7 @@ const HOST: FakeState = {
  * to the VIP, so direct-routing and tunnelled traffic to it is never SNATed.
  */
 const natRule = (owner: number) =>
-  `-A POSTROUTING -m ipvs --vaddr ${VIP}/32 --vdir ORIGINAL --vmethod MASQ -m comment --comment lb-e2e-${RUN}-${owner} -j MASQUERADE`
+  `-A POSTROUTING -m ipvs --vaddr ${VIP} --vdir ORIGINAL --vmethod MASQ -m comment --comment lb-e2e-${RUN}-${owner} -j MASQUERADE`
 
 interface Sandbox { dir: string; bin: string; conntrack: string; initial: FakeState }
 
@@ -217,7 +218,7 @@ function harness(sb: Sandbox) {
     }
     // A fresh environment: nothing of this process's (its PATH above all) reaches the driver.
     const env = { PATH: sb.bin, FAKE_IPVS_DIR: sb.dir, TMPDIR: sb.dir, LB_E2E_RUN: RUN, NO_COLOR: '1' }
-    child = spawn(process.execPath, [path.join(FAKES, 'driver.ts'), 'main', JSON.stringify(config)], {
+    child = spawn(process.execPath, [DRIVER, 'main', JSON.stringify(config)], {
       env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''

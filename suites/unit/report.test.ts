@@ -209,6 +209,29 @@ describe('summary.md', () => {
     expect(html).toContain('plan (fixtures): 2 Tomcat 11 nodes; …')
   })
 
+  test('the runner VM\'s runs: a section per backend (the last run of each), and a failed one turns the report red', () => {
+    const data = sample()
+    data.tests = data.tests.map((t) => ({ ...t, state: t.state === 'failed' ? 'passed' : t.state }))
+    data.errors = []
+    const run = (backend: string, failed: number, at: string) => ({
+      at, test: null, kind: 'runner' as const, backend, kernel: '6.12.117+deb13-amd64', exitCode: failed ? 1 : 0, passed: 40, failed, skipped: 2,
+      durationMs: 301_000, failures: failed ? [{ test: 'lvs-stats > counters agree', message: 'expected 5 to be 6' }] : [], job: 'scripts/ci-job.sh',
+    })
+    data.figures.push(run('host', 1, '2026-11-26T12:20:00Z'), run('host', 0, '2026-11-26T12:30:00Z'), run('container', 0, '2026-11-26T12:30:00Z'))
+    expect(counts(data).ok).toBe(true)
+    const out = renderSummary(data)
+    expect(out).toContain('### Runner VM: the LVS suites on a real IPVS kernel')
+    expect(out).toContain('| `host` | 6.12.117+deb13-amd64 | ✅ | 40 | 0 | 2 |')
+    expect(out).toContain('| `container` | 6.12.117+deb13-amd64 | ✅ |')
+    expect(out).not.toContain('expected 5 to be 6') // the earlier, failed run of host is not the last
+    data.figures.push(run('container', 1, '2026-11-26T12:40:00Z'))
+    expect(counts(data).ok).toBe(false)
+    expect(renderSummary(data)).toContain('| `container` | lvs-stats > counters agree | expected 5 to be 6 |')
+    expect(renderHtml(data)).toContain('✗ lvs-stats &#62; counters agree: expected 5 to be 6')
+    data.figures.push({ ...run('container', 0, '2026-11-26T12:50:00Z'), exitCode: null })
+    expect(counts(data).ok, 'a job that never finished is no pass').toBe(false)
+  })
+
   test('pipes in names do not break tables; backticks in stats do not break the code block', () => {
     const data = sample()
     data.tests[0] = { ...data.tests[0]!, state: 'failed', name: 'stickysession=JSESSIONID|jsessionid', error: 'a | b' }

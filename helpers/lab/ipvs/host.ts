@@ -126,8 +126,9 @@ export async function setUpHostDirector(opts: { bridge: string; vip: string; con
   const conntrack = opts.conntrack ?? CONNTRACK
   const comment = `lb-e2e-${runId()}-${ownerPid()}` // `npm run clean` keeps rules of live runs
   // Only what IPVS forwards by masquerading (-m), not direct routing or tunnelling, as the director's
-  // own rule (lb-e2e-director-setup); the words in the order `iptables -S` prints them back.
-  const rule = ['-m', 'ipvs', '--vaddr', `${opts.vip}/32`, '--vdir', 'ORIGINAL', '--vmethod', 'MASQ',
+  // own rule (lb-e2e-director-setup); the words as `iptables -S` prints them back (xt_ipvs prints a
+  // /32 --vaddr without its mask: seen on kernel 6.12 with iptables-nft in the runner VM).
+  const rule = ['-m', 'ipvs', '--vaddr', opts.vip, '--vdir', 'ORIGINAL', '--vmethod', 'MASQ',
     '-m', 'comment', '--comment', comment, '-j', 'MASQUERADE']
   const taken = parseTable(await ipvsadmList()).filter((s) => s.address === opts.vip)
   if (taken.length) {
