@@ -1,6 +1,6 @@
 // `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
 // and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
-// --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|versions|knobs|rolling|suites (one part).
+// --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|suites (one part).
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -24,7 +24,7 @@ import { outcome, settle, until } from '../helpers/wait.ts'
 const { values: args } = parseArgs({ options: {
   trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, only: { type: 'string' },
 } })
-const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'knobs' | 'rolling' | 'suites') => args.only === undefined || args.only === name
+const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'knobs' | 'rolling' | 'levers' | 'suites') => args.only === undefined || args.only === name
 const TRIALS = Number(args.trials)
 removeRunOnExit()
 
@@ -279,6 +279,15 @@ if (part('rolling')) {
   const rolling = await rollingBench(readPlan(), TRIALS)
   for (const r of rolling.rows) add(r.what, r.value, r.detail)
   json.rolling = rolling
+}
+
+// Start-time levers of #16: a Tomcat node with and without its CDS archive (scripts/bench-parts/levers.ts); BENCH_CDS_IMAGE measures another image.
+if (part('levers')) {
+  say('▸ levers: Tomcat start with and without class-data sharing')
+  const { cdsBench } = await import('./bench-parts/levers.ts')
+  const levers = await cdsBench({ trials: TRIALS, tomcat: readPlan().tomcat, image: process.env.BENCH_CDS_IMAGE || undefined, say })
+  for (const r of levers.rows) add(r.what, r.value, r.detail)
+  json.levers = levers
 }
 
 // 4. Suites, from the last `npm test` (its JUnit file).
