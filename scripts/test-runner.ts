@@ -60,6 +60,7 @@ export CI=true LAB_TOMCAT=${tomcatVersion()}
 mark() { echo "lb-e2e runner: $* (at $(cut -d' ' -f1 /proc/uptime) s)"; }
 mark "step modules"; bash scripts/ci-job.sh modules || exit 1
 mark "step setup"; bash scripts/ci-job.sh setup || exit 1
+status=0
 for backend in ${backends.join(' ')}; do
   mkdir -p "/out/$backend"
   mark "step test, LAB_IPVS_BACKEND=$backend"
@@ -68,9 +69,11 @@ for backend in ${backends.join(' ')}; do
   echo "\${PIPESTATUS[0]}" >"/out/$backend/rc"
   cp -r reports "/out/$backend/" 2>/dev/null
   mark "backend $backend finished: $(cat "/out/$backend/rc")"
+  [ "$(cat "/out/$backend/rc")" = 0 ] || status=1
 done
 uname -r >/out/kernel
 mark "job done"
+exit $status
 `
 const project = await step('runner VM project copy (working tree and node_modules, mke2fs -d)', () => makeProjectDisk(work, job))
 say('▸ runner VM: boot, the workflow\'s job steps, the LVS project per backend (console follows)')
