@@ -98,7 +98,7 @@ function currentInputs(): Promise<string> {
 }
 
 /** One label of a local image; undefined when there is no such image. */
-async function imageLabel(ref: string, label: string): Promise<string | undefined> {
+export async function imageLabel(ref: string, label: string): Promise<string | undefined> {
   const { exitCode, stdout } = await execa('docker', ['image', 'inspect', '--format', `{{index .Config.Labels ${JSON.stringify(label)}}}`, ref], { reject: false })
   return exitCode === 0 ? stdout.trim() : undefined
 }

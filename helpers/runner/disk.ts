@@ -15,7 +15,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { LabError, tail } from '../errors.ts'
 import { INPUTS_LABEL, imageInputsHash } from '../lab/image-inputs.ts'
-import { type ImageName, ensureImage, imageId, imageTag, tomcatImage } from '../lab/images.ts'
+import { type ImageName, ensureImage, imageId, imageLabel, tomcatImage } from '../lab/images.ts'
 import { detail, say, step } from '../progress.ts'
 import { LABEL, TOMCAT_VERSIONS, baseImage, labels, repoRoot, resourceName } from '../settings.ts'
 import { type RunnerKernel, bootRunner } from './vm.ts'
@@ -79,8 +79,7 @@ export async function ensureRunnerDisk(): Promise<RunnerDisk> {
 /** Builds lb-e2e/runner unless its inputs label is current; returns its id. */
 async function ensureRunnerImage(): Promise<string> {
   const inputs = imageInputsHash(await imageId(baseImage()), repoRoot, RUNNER_INPUTS)
-  const label = await execa('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${INPUTS_LABEL}"}}`, RUNNER_IMAGE], { reject: false })
-  if (label.exitCode !== 0 || label.stdout.trim() !== inputs) {
+  if (await imageLabel(RUNNER_IMAGE, INPUTS_LABEL) !== inputs) {
     await step(`image ${RUNNER_IMAGE} (Debian kernel, Docker, packages: about 2 minutes)`, async () => {
       const build = await execa('docker', [
         'build', '--force-rm', '--build-arg', `BASE=${baseImage()}`, '--label', `${LABEL}=true`, '--label', `${INPUTS_LABEL}=${inputs}`,
