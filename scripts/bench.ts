@@ -1,6 +1,7 @@
 // `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
 // and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
-// --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|suites (one part).
+// --skip-cold (no --no-cache image builds), --serial (the warm npm test once more, one worker for the
+// whole run), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|npm-test|suites (one part).
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -22,9 +23,10 @@ import { percentile } from '../helpers/checks/tally.ts'
 import { outcome, settle, until } from '../helpers/wait.ts'
 
 const { values: args } = parseArgs({ options: {
-  trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, only: { type: 'string' },
+  trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, serial: { type: 'boolean', default: false },
+  only: { type: 'string' },
 } })
-const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'knobs' | 'rolling' | 'levers' | 'suites') => args.only === undefined || args.only === name
+const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'knobs' | 'rolling' | 'levers' | 'npm-test' | 'suites') => args.only === undefined || args.only === name
 const TRIALS = Number(args.trials)
 removeRunOnExit()
 
@@ -290,8 +292,17 @@ if (part('levers')) {
   json.levers = levers
 }
 
-// 4. Suites, from the last `npm test` (its JUnit file).
-const junitFile = path.join(repoRoot, 'reports/junit.xml')
+// 4. The warm npm test itself, timed, side by side as vitest.config.ts runs it (and serial with --serial).
+let junitFile = path.join(repoRoot, 'reports/junit.xml')
+if (part('npm-test')) {
+  const { npmTestBench } = await import('./bench-parts/npm-test.ts')
+  const npmTest = await npmTestBench({ serial: args.serial, say })
+  for (const r of npmTest.rows) add(r.what, r.value, r.detail)
+  json.npmTest = npmTest.runs
+  junitFile = path.join(repoRoot, 'reports/bench-npm-test.xml')
+}
+
+// 5. Suites, from that run's JUnit file (or the last `npm test`'s).
 if (part('suites') && existsSync(junitFile)) {
   // The test files: vitest writes one testsuite per file, and one more for errors outside any test.
   const report = readJunit(await readFile(junitFile, 'utf8'))
@@ -299,7 +310,7 @@ if (part('suites') && existsSync(junitFile)) {
     .filter((x) => !x.within.length && x.name !== UNHANDLED)
     .map((x) => ({ file: x.name, tests: x.tests, seconds: x.time }))
   const total = suites.reduce((a, x) => a + x.seconds, 0)
-  say(`▸ suites of the last npm test (${statSync(junitFile).mtime.toISOString()})`)
+  say(`▸ suites of ${path.relative(repoRoot, junitFile)} (${statSync(junitFile).mtime.toISOString()})`)
   for (const suite of suites.filter((x) => x.seconds > 0.5)) add(`suite ${suite.file}`, `${suite.seconds.toFixed(1)} s`, `${suite.tests} tests`)
   add('all suites (sum of files)', `${total.toFixed(1)} s`)
   if (report.problem) add('JUnit report', 'incomplete', report.problem)

@@ -2,7 +2,7 @@
 // that made their session, by the mechanism the file sets up: the jvmRoute that ends the session
 // id (stickysession=JSESSIONID|jsessionid, the fixture's), or a route cookie of the balancer's own
 // (Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e", stickysession=ROUTEID).
-import { describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
+import { IN_ORDER, describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { routeOf } from '../helpers/lab/exsession.ts'
 
 const stickiness = runPlan().balancers.sticky?.stickiness
@@ -12,7 +12,7 @@ const mechanism = stickiness?.by === 'route-cookie' ? `its ${stickiness.names[0]
 describeEachLayout('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.conf)', (topology) => {
   const config = { topology }
 
-  test(`a new user is bound to the serving node by ${mechanism}, and 20 more requests stay there`, async ({ tomcatLabs }) => {
+  test(`a new user is bound to the serving node by ${mechanism}, and 20 more requests stay there`, IN_ORDER, async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
     const user = lab.user()
     const first = await user.visit()
@@ -36,7 +36,7 @@ describeEachLayout('sticky sessions, %s layout (fixtures/httpd/balancer-sticky.c
   // byrequests counts every request a member served, sticky ones too, and sends new users to the
   // members behind until the counts even out: once the others have caught up with the busiest
   // (the sum of what each is behind), plus a few a node, new users have landed on every node.
-  test('new users land on every node', async ({ tomcatLabs }) => {
+  test('new users land on every node', IN_ORDER, async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
     const elected = (await lab.balancer.workers()).map((w) => w.elected)
     const behind = elected.reduce((sum, e) => sum + Math.max(...elected) - e, 0)

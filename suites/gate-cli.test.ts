@@ -105,7 +105,8 @@ describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing
     },
   ]
 
-  test.for(refused)('$what', async ({ args, message }) => {
+  // Each refusal is a child process of its own under its own run id: they run side by side.
+  test.concurrent.for(refused)('$what', async ({ args, message }, { expect }) => {
     const { exitCode, output, leftovers } = await gate(args())
     expect(exitCode, output).toBe(2)
     if (typeof message === 'string') expect(output).toContain(message)

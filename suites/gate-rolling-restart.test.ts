@@ -25,8 +25,9 @@ async function rollingRestart(args: string[]): Promise<{ exitCode: number; outpu
   return { exitCode: result.exitCode ?? -1, output: result.all ?? '', leftovers: [...left.containers, ...left.networks] }
 }
 
+// Each refusal is a child process of its own under its own run id: they run side by side.
 describe('lb-e2e rolling-restart refuses bad input before any lab starts (exit 2, nothing left behind)', () => {
-  test.for([
+  test.concurrent.for([
     { what: 'no users', args: ['--users', '0'], message: '--users 0: expected a whole number from 1 to 500' },
     { what: 'users that are not a number', args: ['--users', 'many'], message: '--users many: expected a whole number from 1 to 500' },
     { what: 'a new war that does not exist', args: ['--war', '/nonexistent/shop.war'], message: '--war /nonexistent/shop.war: no such .war file' },
@@ -34,7 +35,7 @@ describe('lb-e2e rolling-restart refuses bad input before any lab starts (exit 2
     { what: "a new war that would take the lab's ExSession's context", args: ['--war', path.join(repoRoot, 'examples/blog-post/ExSession.war')], message: "it would deploy at /ExSession, where the lab's ExSession runs" },
     { what: 'a layout that does not exist', args: ['--layout', 'cloud'], message: '--layout cloud: expected single-host or multi-host' },
     { what: 'an argument', args: ['now'], message: 'rolling-restart takes no arguments (got now)' },
-  ])('$what', async ({ args, message }) => {
+  ])('$what', async ({ args, message }, { expect }) => {
     const { exitCode, output, leftovers } = await rollingRestart(args)
     expect(output).toContain(message)
     expect(exitCode, output).toBe(2)

@@ -1,13 +1,13 @@
 // The Tomcat nodes find each other (the post's McastService 228.0.0.4:45564) and form the
 // replication cluster its server.xml describes, and a write reaches the other node.
-import { describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
+import { IN_ORDER, describeEachLayout, expect, test } from '../helpers/lab/fixtures.ts'
 import { record } from '../helpers/report/figures.ts'
 import { describeWindow, replicationWindow } from '../helpers/checks/replication.ts'
 
 describeEachLayout('cluster formation, %s layout (fixtures/tomcat/server.xml)', (topology) => {
   const config = { topology }
 
-  test('each node lists every other node, and only them, as its replication members', async ({ tomcatLabs, annotate }) => {
+  test('each node lists every other node, and only them, as its replication members', IN_ORDER, async ({ tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
     const views = await Promise.all(lab.routes.map((route) => lab.node(route).cluster()))
     const shown = JSON.stringify(views)
@@ -20,7 +20,7 @@ describeEachLayout('cluster formation, %s layout (fixtures/tomcat/server.xml)', 
     expect(lab.formationMs, 'membership within 30 s of the last node starting').toBeLessThan(30_000)
   })
 
-  test('each node serves ExSession under its own jvmRoute', async ({ tomcatLabs }) => {
+  test('each node serves ExSession under its own jvmRoute', IN_ORDER, async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
     for (const route of lab.routes) {
       expect((await lab.node(route).cluster()).node).toBe(route)
@@ -29,7 +29,7 @@ describeEachLayout('cluster formation, %s layout (fixtures/tomcat/server.xml)', 
 
   // The replication window the failover verdicts use, measured here: a write that never reaches
   // the other node is lost the moment its node goes away, however long ago it was made.
-  test('every write reaches the other nodes: the replication window is measured', async ({ tomcatLabs, annotate }) => {
+  test('every write reaches the other nodes: the replication window is measured', IN_ORDER, async ({ tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
     const window = await replicationWindow(lab)
     await annotate(`${topology}: ${describeWindow(window)}; lags ${window.lagsMs.map((l) => l.toFixed(0)).join(', ')} ms`, 'figure')

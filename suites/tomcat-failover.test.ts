@@ -1,6 +1,6 @@
 // The post's claim: stop the node a user is stuck to, and the same session — id with its route
 // suffix rewritten by JvmRouteBinderValve, creation time, attributes — is served by the survivor.
-import { describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
+import { IN_ORDER, describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { failoverAdvice, rejoinAdvice } from '../helpers/checks/advice.ts'
 import { record } from '../helpers/report/figures.ts'
 import { failOver, letSettle, userWithSession, writeNow } from '../helpers/checks/failover.ts'
@@ -25,7 +25,7 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
   // Two users stuck to the same node: one whose session settled (written longer ago than the
   // lab's replication window) must come back whole in every configuration; one who writes just
   // before the failure may miss that write only under asynchronous replication.
-  test.for(DISRUPTIONS)('session survives $what of its sticky node', async ({ how, what }, { tomcatLabs, annotate }) => {
+  test.for(DISRUPTIONS)('session survives $what of its sticky node', IN_ORDER, async ({ how, what }, { tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
     const settled = await userWithSession(lab, 'settled user')
     const victim = settled.before.node
@@ -42,7 +42,7 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
     else if (gapMs > 3000) record({ kind: 'finding', severity: 'warning', message: failoverAdvice(lab.plan, how, gapMs) })
   })
 
-  test('failback: the stopped node rejoins, receives the sessions, and carries them when the other stops', async ({ tomcatLabs }) => {
+  test('failback: the stopped node rejoins, receives the sessions, and carries them when the other stops', IN_ORDER, async ({ tomcatLabs }) => {
     const lab = await tomcatLabs.get(config)
     const user = await userWithSession(lab, 'settled user')
     const first = user.before.node
@@ -66,7 +66,7 @@ describeEachLayout('failover, %s layout (fixtures/tomcat/server.xml, fixtures/ht
   // seconds: retry=5 (the fixture) lets a restarted node take new users again at once, the default
   // retry=60 leaves one node carrying every new user for a minute.
   // How long that takes is a finding (with its cause and fix) unless the gate sets --max-rejoin-time.
-  test('a node that comes back gets new users again', async ({ tomcatLabs, annotate }) => {
+  test('a node that comes back gets new users again', IN_ORDER, async ({ tomcatLabs, annotate }) => {
     const limit = runPlan().limits.rejoinTime
     const BACK_WITHIN_MS = (limit ?? 20) * 1000
     const lab = await tomcatLabs.get(config)

@@ -4,7 +4,7 @@
 // (helpers/lab/webapp.ts); that the attributes inside replicate, the lab's ExSession deployed beside
 // the webapp shows (tomcat-failover, tomcat-many-users).
 import path from 'node:path'
-import { describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
+import { IN_ORDER, describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { record } from '../helpers/report/figures.ts'
 import { DISRUPTIONS, type TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { until } from '../helpers/wait.ts'
@@ -31,7 +31,7 @@ async function elected(lab: TomcatLab): Promise<Record<string, number>> {
 describeEachLayout(`the team's webapp ${app}, %s layout`, (topology) => {
   const config: TomcatLabOptions = { topology }
 
-  test('its session cookie names a node, and the next requests keep the cookie and land on that node', async ({ tomcatLabs }) => {
+  test('its session cookie names a node, and the next requests keep the cookie and land on that node', IN_ORDER, async ({ tomcatLabs }) => {
     const REQUESTS = 10
     const lab = await tomcatLabs.get(config)
     const user = userOf(lab)
@@ -55,7 +55,7 @@ describeEachLayout(`the team's webapp ${app}, %s layout`, (topology) => {
     expect(served, `every request on ${first.route}, the node the cookie names:\n${shown}`).toEqual(expected)
   })
 
-  test.for(DISRUPTIONS)('its session survives $what of the node its cookie names', async ({ how, what }, { tomcatLabs, annotate }) => {
+  test.for(DISRUPTIONS)('its session survives $what of the node its cookie names', IN_ORDER, async ({ how, what }, { tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
     const user = userOf(lab)
     await user.visit()

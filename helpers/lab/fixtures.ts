@@ -42,12 +42,18 @@ export const test = base
  * One describe block per layout (`title` with %s for it). A layout the configuration under test
  * cannot run in is there too, skipped, its reason in its name: JUnit, the summary and the closing
  * line count its tests as skipped instead of never hearing of them.
+ * The layouts run side by side, each on its own lab (a lab mostly waits: measured, the two cores
+ * about half busy with one); the tests of one layout share its lab, so each takes IN_ORDER.
  */
 export function describeEachLayout(title: string, body: (topology: Topology) => void): void {
   for (const { topology, skip } of runPlan().layouts) {
     const name = title.replace('%s', topology)
-    describe.skipIf(skip !== undefined)(skip ? `${name} (skipped: ${skip})` : name, () => body(topology))
+    if (skip) describe.skip(`${name} (skipped: ${skip})`, () => body(topology))
+    else describe.concurrent(name, () => body(topology))
   }
 }
+
+/** A test's options inside describeEachLayout: it runs after the layout's previous test, never beside it (vitest inherits `concurrent` from the describe). */
+export const IN_ORDER = { concurrent: false } as const
 
 export { describe, expect } from 'vitest'

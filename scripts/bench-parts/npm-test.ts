@@ -1,0 +1,78 @@
+// The bench's `--only npm-test` part: the warm `npm test` itself, timed (images already built, so
+// what is left is the run). Its JUnit report goes to reports/bench-npm-test.xml, not over the
+// last `npm test`'s. With `serial`, the same run again with one worker for the whole run (the
+// projects one after another, as before #16), so the side-by-side lever prints its effect.
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { execa } from 'execa'
+import { summarizeJunit } from '../../helpers/report/junit.ts'
+import { repoRoot } from '../../helpers/settings.ts'
+
+export interface BenchRow { what: string; value: string; detail?: string }
+
+export interface NpmTestRun {
+  how: 'side by side' | 'serial'
+  seconds: number
+  /** Share of the machine's cores busy during the run, from /proc/stat (all processes: the labs' too). */
+  busy: number
+  passed: number
+  failed: number
+  skipped: number
+  exitCode: number
+  /** Seconds per project: the sum of its files' times (JUnit has no start and end per project). */
+  projects: Record<string, number>
+}
+
+function cpuTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  const idle = fields[3]! + fields[4]!
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0)
+  return { busy: total - idle, total }
+}
+
+async function runOnce(how: NpmTestRun['how'], say: (line: string) => void): Promise<NpmTestRun> {
+  const junit = path.join(repoRoot, `reports/bench-npm-test${how === 'serial' ? '-serial' : ''}.xml`)
+  say(`▸ warm npm test, projects ${how} (JUnit: ${path.relative(repoRoot, junit)})`)
+  const before = cpuTicks()
+  const started = performance.now()
+  const child = await execa(path.join(repoRoot, 'node_modules/.bin/vitest'), ['run', ...(how === 'serial' ? ['--maxWorkers=1'] : [])], {
+    cwd: repoRoot, reject: false, all: true, env: { LAB_JUNIT_FILE: junit },
+  })
+  const seconds = (performance.now() - started) / 1000
+  const after = cpuTicks()
+  const xml = await readFile(junit, 'utf8').catch(() => '')
+  const counts = xml ? summarizeJunit(xml) : { passed: 0, failed: 1, skipped: 0 }
+  const projects: Record<string, number> = {}
+  // vitest's JUnit names each file's testsuite by its path.
+  for (const m of xml.matchAll(/<testsuite name="([^"]+)"[^>]*time="([\d.]+)"/g)) {
+    const project = projectOf(m[1]!)
+    if (project) projects[project] = (projects[project] ?? 0) + Number(m[2])
+  }
+  if (child.exitCode !== 0) say(`  npm test (${how}) exited ${child.exitCode}: ${(child.all ?? '').split('\n').filter((l) => /FAIL|Error/.test(l)).slice(0, 5).join('; ')}`)
+  return { how, seconds, busy: (after.busy - before.busy) / (after.total - before.total), ...counts, exitCode: child.exitCode ?? 1, projects }
+}
+
+/** The vitest project a test file belongs to, by vitest.config.ts's include patterns. */
+function projectOf(file: string): string | undefined {
+  if (file.startsWith('suites/unit/')) return 'unit'
+  const name = path.basename(file)
+  if (name.startsWith('lvs-')) return 'lvs'
+  if (name.startsWith('tomcat-') || name.startsWith('balancer-')) return 'tomcat'
+  if (name.startsWith('matrix-')) return 'matrix'
+  if (name.startsWith('gate-')) return 'gate'
+  return undefined
+}
+
+export async function npmTestBench(options: { serial: boolean; say: (line: string) => void }): Promise<{ runs: NpmTestRun[]; rows: BenchRow[] }> {
+  const runs = [await runOnce('side by side', options.say)]
+  if (options.serial) runs.push(await runOnce('serial', options.say))
+  const rows = runs.map((r) => ({
+    what: `warm npm test, projects ${r.how}`,
+    value: `${r.seconds.toFixed(0)} s`,
+    detail: `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped; cores busy ${(r.busy * 100).toFixed(0)} %; ` +
+      Object.entries(r.projects).map(([p, s]) => `${p} ${s.toFixed(0)} s`).join(', '),
+  }))
+  if (runs.length === 2) rows.push({ what: 'lever: projects side by side', value: `${(runs[1]!.seconds - runs[0]!.seconds).toFixed(0)} s saved`, detail: `${runs[1]!.seconds.toFixed(0)} s serial → ${runs[0]!.seconds.toFixed(0)} s` })
+  return { runs, rows }
+}
