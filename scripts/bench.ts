@@ -1,7 +1,7 @@
 // `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
 // and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
-// --skip-cold (no --no-cache image builds), --serial (the warm npm test once more, one worker for the
-// whole run), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|npm-test|suites (one part).
+// --skip-cold (no --no-cache image builds), --serial (the warm npm test once more with
+// --maxConcurrency=1, nothing side by side), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|npm-test|suites (one part).
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -292,7 +292,7 @@ if (part('levers')) {
   json.levers = levers
 }
 
-// 4. The warm npm test itself, timed, side by side as vitest.config.ts runs it (and serial with --serial).
+// 4. The warm npm test itself, timed, its labs side by side as the suites run them (and one after another with --serial).
 let junitFile = path.join(repoRoot, 'reports/junit.xml')
 if (part('npm-test')) {
   const { npmTestBench } = await import('./bench-parts/npm-test.ts')

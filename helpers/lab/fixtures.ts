@@ -53,7 +53,7 @@ export function describeEachLayout(title: string, body: (topology: Topology) => 
   }
 }
 
-/** A test's options inside describeEachLayout: it runs after the layout's previous test, never beside it (vitest inherits `concurrent` from the describe). */
+/** A test's options inside a describe that runs beside others (describeEachLayout's): it runs after that describe's previous test, never beside it (vitest inherits `concurrent` from the describe). */
 export const IN_ORDER = { concurrent: false } as const
 
 export { describe, expect } from 'vitest'

@@ -1,7 +1,8 @@
 // The bench's `--only npm-test` part: the warm `npm test` itself, timed (images already built, so
 // what is left is the run). Its JUnit report goes to reports/bench-npm-test.xml, not over the
-// last `npm test`'s. With `serial`, the same run again with one worker for the whole run (the
-// projects one after another, as before #16), so the side-by-side lever prints its effect.
+// last `npm test`'s. With `serial`, the same run again with --maxConcurrency=1: what runs side
+// by side inside a file (the matrix rows, the layouts, the CLI refusals) one after another, as
+// before, so the side-by-side lever prints its effect.
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -33,10 +34,10 @@ function cpuTicks(): { busy: number; total: number } {
 
 async function runOnce(how: NpmTestRun['how'], say: (line: string) => void): Promise<NpmTestRun> {
   const junit = path.join(repoRoot, `reports/bench-npm-test${how === 'serial' ? '-serial' : ''}.xml`)
-  say(`▸ warm npm test, projects ${how} (JUnit: ${path.relative(repoRoot, junit)})`)
+  say(`▸ warm npm test, labs ${how} (JUnit: ${path.relative(repoRoot, junit)})`)
   const before = cpuTicks()
   const started = performance.now()
-  const child = await execa(path.join(repoRoot, 'node_modules/.bin/vitest'), ['run', ...(how === 'serial' ? ['--maxWorkers=1'] : [])], {
+  const child = await execa(path.join(repoRoot, 'node_modules/.bin/vitest'), ['run', ...(how === 'serial' ? ['--maxConcurrency=1'] : [])], {
     cwd: repoRoot, reject: false, all: true, env: { LAB_JUNIT_FILE: junit },
   })
   const seconds = (performance.now() - started) / 1000
@@ -49,7 +50,7 @@ async function runOnce(how: NpmTestRun['how'], say: (line: string) => void): Pro
     const project = projectOf(m[1]!)
     if (project) projects[project] = (projects[project] ?? 0) + Number(m[2])
   }
-  if (child.exitCode !== 0) say(`  npm test (${how}) exited ${child.exitCode}: ${(child.all ?? '').split('\n').filter((l) => /FAIL|Error/.test(l)).slice(0, 5).join('; ')}`)
+  if (child.exitCode !== 0) say(`  npm test (labs ${how}) exited ${child.exitCode}: ${(child.all ?? '').split('\n').filter((l) => /FAIL|Error/.test(l)).slice(0, 5).join('; ')}`)
   return { how, seconds, busy: (after.busy - before.busy) / (after.total - before.total), ...counts, exitCode: child.exitCode ?? 1, projects }
 }
 
@@ -68,11 +69,11 @@ export async function npmTestBench(options: { serial: boolean; say: (line: strin
   const runs = [await runOnce('side by side', options.say)]
   if (options.serial) runs.push(await runOnce('serial', options.say))
   const rows = runs.map((r) => ({
-    what: `warm npm test, projects ${r.how}`,
+    what: `warm npm test, labs ${r.how}`,
     value: `${r.seconds.toFixed(0)} s`,
     detail: `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped; cores busy ${(r.busy * 100).toFixed(0)} %; ` +
       Object.entries(r.projects).map(([p, s]) => `${p} ${s.toFixed(0)} s`).join(', '),
   }))
-  if (runs.length === 2) rows.push({ what: 'lever: projects side by side', value: `${(runs[1]!.seconds - runs[0]!.seconds).toFixed(0)} s saved`, detail: `${runs[1]!.seconds.toFixed(0)} s serial → ${runs[0]!.seconds.toFixed(0)} s` })
+  if (runs.length === 2) rows.push({ what: 'lever: labs side by side', value: `${(runs[1]!.seconds - runs[0]!.seconds).toFixed(0)} s saved`, detail: `${runs[1]!.seconds.toFixed(0)} s serial → ${runs[0]!.seconds.toFixed(0)} s` })
   return { runs, rows }
 }
