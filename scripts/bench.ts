@@ -1,7 +1,6 @@
 // `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
 // and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
-// --skip-cold (no --no-cache image builds), --serial (the warm npm test once more with
-// --maxConcurrency=1, nothing side by side), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|npm-test|suites (one part).
+// --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|npm-test|suites (one part).
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -23,8 +22,7 @@ import { percentile } from '../helpers/checks/tally.ts'
 import { outcome, settle, until } from '../helpers/wait.ts'
 
 const { values: args } = parseArgs({ options: {
-  trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, serial: { type: 'boolean', default: false },
-  only: { type: 'string' },
+  trials: { type: 'string', default: '10' }, 'skip-cold': { type: 'boolean', default: false }, only: { type: 'string' },
 } })
 const part = (name: 'images' | 'lvs' | 'tomcat' | 'original' | 'versions' | 'knobs' | 'rolling' | 'levers' | 'npm-test' | 'suites') => args.only === undefined || args.only === name
 const TRIALS = Number(args.trials)
@@ -292,13 +290,13 @@ if (part('levers')) {
   json.levers = levers
 }
 
-// 4. The warm npm test itself, timed, its labs side by side as the suites run them (and one after another with --serial).
+// 4. The warm npm test itself, timed.
 let junitFile = path.join(repoRoot, 'reports/junit.xml')
 if (part('npm-test')) {
   const { npmTestBench } = await import('./bench-parts/npm-test.ts')
-  const npmTest = await npmTestBench({ serial: args.serial, say })
+  const npmTest = await npmTestBench({ say })
   for (const r of npmTest.rows) add(r.what, r.value, r.detail)
-  json.npmTest = npmTest.runs
+  json.npmTest = npmTest.run
   junitFile = path.join(repoRoot, 'reports/bench-npm-test.xml')
 }
 

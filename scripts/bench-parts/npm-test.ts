@@ -1,8 +1,9 @@
 // The bench's `--only npm-test` part: the warm `npm test` itself, timed (images already built, so
 // what is left is the run). Its JUnit report goes to reports/bench-npm-test.xml, not over the
-// last `npm test`'s. With `serial`, the same run again with --maxConcurrency=1: what runs side
-// by side inside a file (the matrix rows, the layouts, the CLI refusals) one after another, as
-// before, so the side-by-side lever prints its effect.
+// last `npm test`'s. (What runs side by side inside a file, the matrix rows, the layouts, the CLI
+// refusals, is not switched off from here: vitest's --maxConcurrency=1 leaves the projects'
+// describe.concurrent as it is, measured: 544 s against 550 s. Its effect per file is in the
+// suites' comments.)
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -13,7 +14,6 @@ import { repoRoot } from '../../helpers/settings.ts'
 export interface BenchRow { what: string; value: string; detail?: string }
 
 export interface NpmTestRun {
-  how: 'side by side' | 'serial'
   seconds: number
   /** Share of the machine's cores busy during the run, from /proc/stat (all processes: the labs' too). */
   busy: number
@@ -32,12 +32,12 @@ function cpuTicks(): { busy: number; total: number } {
   return { busy: total - idle, total }
 }
 
-async function runOnce(how: NpmTestRun['how'], say: (line: string) => void): Promise<NpmTestRun> {
-  const junit = path.join(repoRoot, `reports/bench-npm-test${how === 'serial' ? '-serial' : ''}.xml`)
-  say(`▸ warm npm test, labs ${how} (JUnit: ${path.relative(repoRoot, junit)})`)
+async function runOnce(say: (line: string) => void): Promise<NpmTestRun> {
+  const junit = path.join(repoRoot, 'reports/bench-npm-test.xml')
+  say(`▸ warm npm test (JUnit: ${path.relative(repoRoot, junit)})`)
   const before = cpuTicks()
   const started = performance.now()
-  const child = await execa(path.join(repoRoot, 'node_modules/.bin/vitest'), ['run', ...(how === 'serial' ? ['--maxConcurrency=1'] : [])], {
+  const child = await execa(path.join(repoRoot, 'node_modules/.bin/vitest'), ['run'], {
     cwd: repoRoot, reject: false, all: true, env: { LAB_JUNIT_FILE: junit },
   })
   const seconds = (performance.now() - started) / 1000
@@ -50,8 +50,8 @@ async function runOnce(how: NpmTestRun['how'], say: (line: string) => void): Pro
     const project = projectOf(m[1]!)
     if (project) projects[project] = (projects[project] ?? 0) + Number(m[2])
   }
-  if (child.exitCode !== 0) say(`  npm test (labs ${how}) exited ${child.exitCode}: ${(child.all ?? '').split('\n').filter((l) => /FAIL|Error/.test(l)).slice(0, 5).join('; ')}`)
-  return { how, seconds, busy: (after.busy - before.busy) / (after.total - before.total), ...counts, exitCode: child.exitCode ?? 1, projects }
+  if (child.exitCode !== 0) say(`  npm test exited ${child.exitCode}: ${(child.all ?? '').split('\n').filter((l) => /FAIL|Error/.test(l)).slice(0, 5).join('; ')}`)
+  return { seconds, busy: (after.busy - before.busy) / (after.total - before.total), ...counts, exitCode: child.exitCode ?? 1, projects }
 }
 
 /** The vitest project a test file belongs to, by vitest.config.ts's include patterns. */
@@ -65,15 +65,13 @@ function projectOf(file: string): string | undefined {
   return undefined
 }
 
-export async function npmTestBench(options: { serial: boolean; say: (line: string) => void }): Promise<{ runs: NpmTestRun[]; rows: BenchRow[] }> {
-  const runs = [await runOnce('side by side', options.say)]
-  if (options.serial) runs.push(await runOnce('serial', options.say))
-  const rows = runs.map((r) => ({
-    what: `warm npm test, labs ${r.how}`,
-    value: `${r.seconds.toFixed(0)} s`,
-    detail: `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped; cores busy ${(r.busy * 100).toFixed(0)} %; ` +
-      Object.entries(r.projects).map(([p, s]) => `${p} ${s.toFixed(0)} s`).join(', '),
-  }))
-  if (runs.length === 2) rows.push({ what: 'lever: labs side by side', value: `${(runs[1]!.seconds - runs[0]!.seconds).toFixed(0)} s saved`, detail: `${runs[1]!.seconds.toFixed(0)} s serial → ${runs[0]!.seconds.toFixed(0)} s` })
-  return { runs, rows }
+export async function npmTestBench(options: { say: (line: string) => void }): Promise<{ run: NpmTestRun; rows: BenchRow[] }> {
+  const run = await runOnce(options.say)
+  const rows = [{
+    what: 'warm npm test',
+    value: `${run.seconds.toFixed(0)} s`,
+    detail: `${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped; cores busy ${(run.busy * 100).toFixed(0)} %; ` +
+      Object.entries(run.projects).map(([p, s]) => `${p} ${s.toFixed(0)} s`).join(', '),
+  }]
+  return { run, rows }
 }
