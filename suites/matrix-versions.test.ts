@@ -17,9 +17,11 @@ import { TOMCAT_VERSIONS, repoRoot } from '../helpers/settings.ts'
 import { MEMBERSHIP_EXAMPLES, teamPlan } from '../helpers/intake/team-plan.ts'
 
 const run = runPlan()
-// Three labs of three nodes at once: one lab keeps the two cores half busy (they mostly wait on JVMs
-// starting and failure detection). Measured for the 8 rows: one lane 185 s, two 114 s, three 100 s.
-const LANES = 3
+// One lab at a time for now. Measured for the 8 rows: one lane 185 s, two 114 s, three 100 s (one
+// lab keeps the two cores about half busy). But with three, in one of two fresh-clone runs, a
+// Tomcat 10.1 node of three-nodes-host-named never served ExSession within 151 s (its requests
+// timed out: stuck deploying); until that is understood, the rows run one after another.
+const LANES = 1
 const lanes = pLimit(LANES)
 /** Waits for a free lane and holds it until the returned release is called. */
 function takeLane(): Promise<() => void> {
