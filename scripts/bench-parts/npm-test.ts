@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
-import { summarizeJunit } from '../../helpers/report/junit.ts'
+import { UNHANDLED, readJunit, summarizeJunit } from '../../helpers/report/junit.ts'
 import { repoRoot } from '../../helpers/settings.ts'
 
 export interface BenchRow { what: string; value: string; detail?: string }
@@ -43,12 +43,13 @@ async function runOnce(say: (line: string) => void): Promise<NpmTestRun> {
   const seconds = (performance.now() - started) / 1000
   const after = cpuTicks()
   const xml = await readFile(junit, 'utf8').catch(() => '')
-  const counts = xml ? summarizeJunit(xml) : { passed: 0, failed: 1, skipped: 0 }
+  const report = xml ? readJunit(xml) : undefined
+  const counts = report ? summarizeJunit(report) : { passed: 0, failed: 1, skipped: 0 }
   const projects: Record<string, number> = {}
-  // vitest's JUnit names each file's testsuite by its path.
-  for (const m of xml.matchAll(/<testsuite name="([^"]+)"[^>]*time="([\d.]+)"/g)) {
-    const project = projectOf(m[1]!)
-    if (project) projects[project] = (projects[project] ?? 0) + Number(m[2])
+  // The test files: vitest writes one testsuite per file, named by its path.
+  for (const suite of report?.suites.filter((x) => !x.within.length && x.name !== UNHANDLED) ?? []) {
+    const project = projectOf(suite.name)
+    if (project) projects[project] = (projects[project] ?? 0) + suite.time
   }
   if (child.exitCode !== 0) say(`  npm test exited ${child.exitCode}: ${(child.all ?? '').split('\n').filter((l) => /FAIL|Error/.test(l)).slice(0, 5).join('; ')}`)
   return { seconds, busy: (after.busy - before.busy) / (after.total - before.total), ...counts, exitCode: child.exitCode ?? 1, projects }
