@@ -74,7 +74,7 @@ export async function startDirector(network: LabNetwork, vip: string): Promise<S
     return { info: { backend, reason, containerId: director.id }, stop: director.remove }
   }
   const artifacts = await ensureVmArtifacts()
-  const vm = await step('director VM boot (QEMU, TCG)', () => startDirectorVm({
+  const vm = await step('director VM restore (QEMU, TCG)', () => startDirectorVm({
     name: resourceName('director'), bridge: network.bridge, tap: tapName(),
     address: network.address(250), prefixLength: network.prefixLength, gateway: network.gateway, vip, artifacts,
   }))
