@@ -10,6 +10,7 @@ import path from 'node:path'
 import { execa, type ResultPromise } from 'execa'
 import { ensureImage, imageId as imageIdOf, imageTag } from '../images.ts'
 import { GiveUp, NotReached, until } from '../../wait.ts'
+import { step } from '../../progress.ts'
 import { GuestAgent } from './guest-agent.ts'
 import { Qmp } from './qmp.ts'
 import { tapName } from '../cleanup.ts'
@@ -74,7 +75,7 @@ export async function ensureVmArtifacts(): Promise<VmArtifacts> {
   const { stdout: qemuVersion } = await execa('qemu-system-x86_64', ['--version'])
   const key = createHash('sha256').update(`${qemuVersion}\n${MACHINE.join(' ')}\n${DEVICES.join(' ')}`).digest('hex').slice(0, 12)
   const artifacts = { kernel, initramfs, state: path.join(dir, `state-${key}`) }
-  if (!existsSync(artifacts.state)) await saveVmState(artifacts)
+  if (!existsSync(artifacts.state)) await step('director VM state (boot once, address-less, and save)', () => saveVmState(artifacts))
   return artifacts
 }
 
