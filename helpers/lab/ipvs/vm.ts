@@ -181,10 +181,10 @@ async function launch(artifacts: VmArtifacts, name: string, tap: string, bridge?
 }
 
 /** Polls `probe` within the bound; a QEMU exit ends the wait at once; the error shows the console. */
-async function waitFor(vm: Qemu, what: string, timeoutMs: number, probe: () => Promise<void>): Promise<void> {
-  await until(what, async () => {
+async function waitFor<T>(vm: Qemu, what: string, timeoutMs: number, probe: () => Promise<T>): Promise<T> {
+  return until(what, async () => {
     if (vm.exited()) throw new GiveUp(new Error(`QEMU exited: ${await vm.stderr()}`))
-    await probe()
+    return probe()
   }, { timeoutMs, intervalMs: 200 }).catch(async (error: unknown) => {
     // NotReached: the bound passed, its cause the last check; anything else is a GiveUp's reason.
     const last = error instanceof NotReached ? error.cause : error
@@ -246,14 +246,12 @@ export async function startDirectorVm(options: DirectorVmOptions): Promise<Start
         qmp.close()
       }
     })
-    let agent: GuestAgent | undefined
-    await waitFor(vm, `director VM ${name} guest agent`, readyTimeoutMs, async () => {
-      agent = await GuestAgent.connect(vm.qgaSocket, { timeoutMs: 3_000 })
-    })
+    const agent = await waitFor(vm, `director VM ${name} guest agent`, readyTimeoutMs,
+      () => GuestAgent.connect(vm.qgaSocket, { timeoutMs: 3_000 }))
     try {
-      await agent!.run(['/usr/local/sbin/lb-e2e-director-net', macFor(name), `${options.address}/${options.prefixLength}`, options.gateway, options.vip])
+      await agent.run(['/usr/local/sbin/lb-e2e-director-net', macFor(name), `${options.address}/${options.prefixLength}`, options.gateway, options.vip])
     } finally {
-      await agent!.close()
+      await agent.close()
     }
     return { name, tap, qgaSocket: vm.qgaSocket, pid: vm.pid, consoleLog: vm.consoleLog, stop: vm.stop }
   } catch (error) {
