@@ -7,6 +7,7 @@ import { record } from '../helpers/report/figures.ts'
 import { type StagedUser, failOver } from '../helpers/checks/failover.ts'
 import { describeWindow, expectSessionsSurvived } from '../helpers/checks/replication.ts'
 import { tally } from '../helpers/checks/tally.ts'
+import { describeWorkers } from '../helpers/lab/balancer-manager.ts'
 
 const USERS = 200
 
@@ -26,10 +27,11 @@ describe(`many users, ${layout} layout`, () => {
       const before = await user.visit({ name: 'owner', value: `user-${i}` })
       users.push({ name: `user ${i}`, user, before, lastWriteAt: performance.now(), attributes: { owner: `user-${i}` }, recent: 'owner' })
     }
-    // byrequests remembers earlier traffic of the shared lab, so the split may be uneven: the node
-    // holding more sessions is the one to stop.
+    // The balancer is handed out as freshly started, so the split is about even; the node holding
+    // more sessions is the one to stop.
     const spread = tally(users.map((u) => u.before.node))
-    expect(Object.keys(spread).sort(), `${USERS} new users landed on ${JSON.stringify(spread)}: the balancer must spread them over every node`).toEqual([...lab.routes].sort())
+    const workers = describeWorkers(await lab.balancer.manager.read())
+    expect(Object.keys(spread).sort(), `${USERS} new users landed on ${JSON.stringify(spread)}: the balancer must spread them over every node; balancer workers: ${workers}`).toEqual([...lab.routes].sort())
     const victim = Object.entries(spread).sort((a, b) => b[1] - a[1])[0]![0]
     const { verdict, cases } = await failOver(lab, users, victim, 'stop')
 

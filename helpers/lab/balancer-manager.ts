@@ -34,6 +34,15 @@ export interface ManagedWorker {
   /** The status cell as printed, trimmed. */
   status: string
   flags: WorkerFlags
+  /** Its lbfactor as printed (1.00 unless the file sets one). */
+  factor: number
+  /**
+   * Load: the lbmethod's running balance (lbstatus). byrequests adds each usable member's factor
+   * (×100) at every request and takes the sum off the member that served it, sticky requests
+   * included: new users go to the highest until the members are even again, within the factors'
+   * sum of 0 (measured: -100 and 100 for two members taking turns).
+   */
+  load: number
   elected: number
   /**
    * Requests httpd has sent it and not finished: its in-flight count. A hint, not a tally: httpd
@@ -73,7 +82,7 @@ const cells = (row: string) => [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].m
  * The balancers of a balancer-manager HTML page, each with its nonce and workers. The page has
  * one `<h3>LoadBalancer Status for <a href="…?b=NAME&amp;nonce=…">` per balancer, then its
  * settings table and its workers' table, whose header row names the columns (Worker URL, Route,
- * Status, Elected, Busy, To, From): columns are found by name, so a health-check module's extra columns
+ * Factor, Status, Elected, Busy, Load, To, From): columns are found by name, so a health-check module's extra columns
  * do not shift them.
  */
 export function parseBalancerManager(html: string): ManagedBalancer[] {
@@ -90,18 +99,34 @@ export function parseBalancerManager(html: string): ManagedBalancer[] {
       if (i < 0) throw new LabError(`balancer-manager page: balancer ${head[1]}'s workers' table has no ${name} column (${names.join(', ')})`)
       return i
     }
-    const [url, route, status, elected, busy, to, from] = ['Worker URL', 'Route', 'Status', 'Elected', 'Busy', 'To', 'From'].map(column) as number[] as [number, number, number, number, number, number, number]
+    const [url, route, factor, status, elected, busy, load, to, from] = ['Worker URL', 'Route', 'Factor', 'Status', 'Elected', 'Busy', 'Load', 'To', 'From'].map(column) as number[] as [number, number, number, number, number, number, number, number, number]
     const workers = rows.map((row): ManagedWorker => {
       const c = cells(row)
       // The worker's own name is the w= of its link (the text may be shortened or italic for a socket).
       const w = /[?&]w=([^"&]+)/.exec(decode(row))?.[1] ?? c[url]!
       return {
-        url: w, route: c[route] ?? '', status: c[status] ?? '', flags: parseWorkerFlags(c[status] ?? ''), elected: Number(c[elected]), busy: Number(c[busy]),
+        url: w, route: c[route] ?? '', status: c[status] ?? '', flags: parseWorkerFlags(c[status] ?? ''), factor: Number(c[factor]), load: Number(c[load]), elected: Number(c[elected]), busy: Number(c[busy]),
         to: c[to] ?? '', from: c[from] ?? '',
       }
     })
     return { name: decode(head[1]!), nonce: head[2]!, workers }
   })
+}
+
+/**
+ * The workers a fresh start of httpd would not show: in error, or owed requests (or owing them)
+ * beyond the sum of their balancer's factors (×100), the most byrequests' turns leave.
+ */
+export function unsettledWorkers(balancers: ManagedBalancer[]): string[] {
+  return balancers.flatMap((b) => {
+    const settled = 100 * b.workers.reduce((sum, w) => sum + w.factor, 0)
+    return b.workers.filter((w) => w.flags.error || Math.abs(w.load) > settled).map((w) => `${b.name} ${w.url} ${w.status} (Load ${w.load})`)
+  })
+}
+
+/** Each worker as a failure message shows it: its route, status, Load and elections. */
+export function describeWorkers(balancers: ManagedBalancer[]): string {
+  return balancers.flatMap((b) => b.workers.map((w) => `${b.name} ${w.url} route ${w.route || '-'}: ${w.status}, Load ${w.load}, elected ${w.elected}`)).join('; ')
 }
 
 /** The form body that sets `change` on one worker, as the page's "Edit worker settings" form posts it. */

@@ -272,11 +272,11 @@ export class TomcatLab {
     return { page, gapMs: performance.now() - since, failures }
   }
 
-  /** After a test: every node running again, the cluster formed and no member in error, as the next test expects. */
+  /** After a test: every node running again, the cluster formed and the balancer as freshly started, as the next test expects. */
   async restore(): Promise<void> {
     for (const node of Object.values(this.nodes)) if (!(await node.running())) await node.startAgain()
     await this.untilClustered()
-    await this.balancer.clearErrors()
+    await this.balancer.reset()
   }
 
   /** Removes the nodes, the balancer and the network, each even when one before it failed. */
