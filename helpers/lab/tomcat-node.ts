@@ -15,7 +15,8 @@ import { fetchOnce } from './http.ts'
 import { propertyOptions } from '../intake/setenv.ts'
 import { imageTag, tomcatImage } from './images.ts'
 import { type TomcatVersion, labels, resourceName } from '../settings.ts'
-import { until } from '../wait.ts'
+import { NotReached, until } from '../wait.ts'
+import { tail } from '../errors.ts'
 
 export interface ClusterView {
   node: string
@@ -207,8 +208,19 @@ export class StartedTomcatNode extends AbstractStartedContainer {
   /** Member addresses (host:port) this node currently sees. */
   async members(): Promise<string[]> { return (await this.cluster()).members }
 
+  /**
+   * Waits until ExSession answers. When it never does, why is in Tomcat's own output (a deploy stuck
+   * waiting for a peer's session state, a port already bound, a cluster that never started): its
+   * last lines go with the error, which stays a NotReached.
+   */
   async untilServing(): Promise<void> {
-    await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: UNTIL_SERVING_MS, intervalMs: 250 })
+    try {
+      await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: UNTIL_SERVING_MS, intervalMs: 250 })
+    } catch (error) {
+      if (!(error instanceof NotReached)) throw error
+      const log = await this.allLogs().catch((e: unknown) => `(its output could not be read: ${e instanceof Error ? e.message : String(e)})`)
+      throw new NotReached(`${error.message}\nthe last lines of ${this.route}'s Tomcat output:\n${tail(log, 40)}`, { cause: error.cause })
+    }
   }
 }
 

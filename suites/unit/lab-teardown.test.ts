@@ -13,6 +13,7 @@ import { TomcatLab, TomcatLabPool } from '../../helpers/lab/tomcat-lab.ts'
 import { RealServerContainer } from '../../helpers/lab/realserver.ts'
 import { fixturePath } from '../../helpers/settings.ts'
 import { TomcatNodeContainer } from '../../helpers/lab/tomcat-node.ts'
+import { NotReached } from '../../helpers/wait.ts'
 
 /** The fake Docker: running containers by short name (tc1-node01, node2, client …), what must fail. */
 const docker = vi.hoisted(() => ({
@@ -25,6 +26,8 @@ const docker = vi.hoisted(() => ({
   /** Containers whose setup command fails. */
   execFails: new Set<string>(),
   directorStopFails: false,
+  /** What containers printed (their `docker logs`), by the end of their name. */
+  output: new Map<string, string>(),
 }))
 
 const short = (name: string) => name.replace(/^lb-e2e-[0-9a-z]+-/, '')
@@ -49,18 +52,21 @@ vi.mock('../../helpers/lab/containers.ts', async (importOriginal) => {
           return ''
         },
         exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
-        stop: async () => undefined, kill: async () => undefined, start: async () => undefined, logs: async () => '',
+        stop: async () => undefined, kill: async () => undefined, start: async () => undefined, logs: async () => [...docker.output].find(([ending]) => name.endsWith(ending))?.[1] ?? '',
       }
     },
   }
 })
-vi.mock('../../helpers/wait.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../helpers/wait.ts')>()),
-  until: async (what: string) => {
-    if (docker.notReady.some((r) => r.test(what))) throw new Error(`${what}: not reached after 90.0 s`)
-    return undefined
-  },
-}))
+vi.mock('../../helpers/wait.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../helpers/wait.ts')>()
+  return {
+    ...real,
+    until: async (what: string) => {
+      if (docker.notReady.some((r) => r.test(what))) throw new real.NotReached(`${what}: not reached after 90.0 s`)
+      return undefined
+    },
+  }
+})
 vi.mock('../../helpers/lab/images.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../helpers/lab/images.ts')>()),
   ensureImage: async () => 'fake',
@@ -93,6 +99,7 @@ beforeEach(() => {
   docker.notReady = []
   docker.networkRemoved = 0
   docker.directorStopFails = false
+  docker.output.clear()
   // testcontainers' start: the container runs; its stop({ remove }) removes it.
   vi.spyOn(GenericContainer.prototype, 'start').mockImplementation(async function (this: GenericContainer) {
     const name = short((this as unknown as { createOpts: { name: string } }).createOpts.name)
@@ -124,6 +131,19 @@ describe('a container whose readiness check fails is removed before the error pr
     docker.notReady = [/Tomcat node01 serving/]
     const node = new TomcatNodeContainer('node01', 'node01', 'tc9', '9').withServerXml(fixturePath('tomcat/server.xml')).onNetwork('net', '172.29.9.141')
     await expect(node.start()).rejects.toThrow(/Tomcat node01 serving ExSession .*not reached/)
+    expect([...docker.running]).toEqual([])
+  })
+
+  test("why it never served goes with the error: the end of the node's Tomcat output", async () => {
+    docker.notReady = [/Tomcat node01 serving/]
+    const deploying = Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n')
+    docker.output.set('node01', `${deploying}\nWARNING [main] org.apache.catalina.ha.session.DeltaManager.waitForSendAllSessions Manager [localhost#/ExSession]: No session state sent at 01-Dec-2026 ... received, timing out after 60,008 ms.`)
+    const node = new TomcatNodeContainer('node01', 'node01', 'tc9', '9').withServerXml(fixturePath('tomcat/server.xml')).onNetwork('net', '172.29.9.141')
+    const error = await node.start().then(() => new Error('it started'), (e: unknown) => e as Error)
+    expect(error).toBeInstanceOf(NotReached)
+    expect(error.message).toMatch(/not reached after 90.0 s\nthe last lines of node01's Tomcat output:\n…\n/)
+    expect(error.message).toContain('No session state sent')
+    expect(error.message, 'only the last lines').not.toContain('line 20\n')
     expect([...docker.running]).toEqual([])
   })
 
