@@ -8,6 +8,8 @@ import { LabError } from './errors.ts'
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const cacheDir = path.join(repoRoot, '.cache')
 export const fixturesDir = path.join(repoRoot, 'fixtures')
+/** The figures the tests record (helpers/report/figures.ts), one JSON line each, read by the reports. */
+export const FIGURES_FILE = path.join(repoRoot, 'reports', 'figures.jsonl')
 
 /** Every container, network, VM and TAP device of the lab carries this label and name prefix. */
 export const LABEL = 'lb-e2e'

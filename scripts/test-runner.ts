@@ -16,9 +16,8 @@ import { makeProjectDisk } from '../helpers/runner/project-disk.ts'
 import { bootRunner } from '../helpers/runner/vm.ts'
 import { say, seconds, step } from '../helpers/progress.ts'
 import { readJunit } from '../helpers/report/junit.ts'
-import { FIGURES_FILE } from '../helpers/report/figures.ts'
 import { reportFromFiles, writeReports } from '../helpers/report/write.ts'
-import { cacheDir, repoRoot, tomcatVersion } from '../helpers/settings.ts'
+import { FIGURES_FILE, cacheDir, repoRoot, tomcatVersion } from '../helpers/settings.ts'
 
 const BACKENDS = ['host', 'container'] as const
 type Backend = (typeof BACKENDS)[number]

@@ -118,7 +118,7 @@ describe('lb-e2e verify refuses bad input before any lab starts (exit 2, nothing
   test('--help documents every option', async () => {
     const { exitCode, output } = await gate(['--help'])
     expect(exitCode).toBe(0)
-    const source = readFileSync(CLI, 'utf8')
+    const source = readFileSync(path.join(repoRoot, 'helpers/cli/main.ts'), 'utf8')
     const declared = [...source.matchAll(/^ {6}'?([a-z-]+)'?: \{ type:/gm)].map((m) => m[1]!).filter((o) => o !== 'help')
     expect(declared.length).toBeGreaterThan(8)
     for (const option of declared) expect(output, `--${option} in --help`).toContain(`--${option}`)

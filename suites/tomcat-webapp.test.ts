@@ -1,14 +1,15 @@
 // The team's own webapp (LAB_WAR; without one, the lab's ExSession read as if it were foreign)
 // behind the configuration under test: the balancer keeps a user on the node their session cookie
 // names, and the session outlives that node. The probe sees only the JSESSIONID cookie
-// (helpers/lab/webapp.ts); that the attributes inside replicate, the lab's ExSession deployed beside
+// (helpers/lab/webapp-user.ts); that the attributes inside replicate, the lab's ExSession deployed beside
 // the webapp shows (tomcat-failover, tomcat-many-users).
 import path from 'node:path'
 import { IN_ORDER, describeEachLayout, expect, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { record } from '../helpers/report/figures.ts'
 import { DISRUPTIONS, type TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { until } from '../helpers/wait.ts'
-import { type WebappPage, WebappUser, webappPagePath } from '../helpers/lab/webapp.ts'
+import { webappPagePath } from '../helpers/lab/webapp.ts'
+import { type WebappPage, WebappUser } from '../helpers/lab/webapp-user.ts'
 
 const war = runPlan().war
 const app = war ? path.basename(war) : 'ExSession (no LAB_WAR: the lab\'s own, read as a foreign app)'

@@ -9,14 +9,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { FIGURES_FILE } from '../report/figures.ts'
 import { say } from '../progress.ts'
 import { type TestResult, parseFigures } from '../report/model.ts'
-import { displayPath, repoRoot, tomcatVersion } from '../settings.ts'
-import { migrateWar } from '../lab/war-migration.ts'
+import { FIGURES_FILE, displayPath, repoRoot, tomcatVersion } from '../settings.ts'
 import { formatFinding } from '../validate/findings.ts'
 import { PLAN_ENV, describePlan, readPlan, runnableLayouts, savePlan } from '../intake/plan.ts'
-import { configTest } from './configtest.ts'
 import { type GateInput, checkInput } from './input.ts'
 import { type RunError, type RunResults, runVitest } from './vitest-run.ts'
 
@@ -86,7 +83,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   for (const w of warnings) say(`warning: ${w.replace(/^warning /, '')}`)
   const tomcat = options.tomcat ?? tomcatVersion()
   // The labs deploy the migrated copy; the input check let a javax war through only for this.
-  if (input.migrate) process.env.LAB_WAR = await migrateWar(input.migrate, tomcat)
+  // The migration and the config checks run programs in containers: loaded here, not for a refusal.
+  if (input.migrate) process.env.LAB_WAR = await (await import('../lab/war-migration.ts')).migrateWar(input.migrate, tomcat)
 
   const env: Record<string, string> = {
     ...options.env,
@@ -104,6 +102,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const limits = plan.limits.description
   const only = options.only?.length ? options.only : AREAS
   if (only.some((a) => a !== 'lvs')) {
+    const { configTest } = await import('./configtest.ts')
     const problems = await configTest(plan)
     if (problems.length) return refused(problems, warnings)
     if (!runnableLayouts(plan).includes('multi-host')) {

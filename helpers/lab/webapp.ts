@@ -1,7 +1,7 @@
 /**
  * A team's own webapp under test (LAB_WAR) and the lab's ExSession beside it.
  *
- * A foreign app rarely shows its session, so its probe reads the session only from the JSESSIONID
+ * A foreign app rarely shows its session, so its probe (webapp-user.ts) reads the session only from the JSESSIONID
  * cookie: the id, and the route after its last '.' (the jvmRoute of the node that made it, which
  * JvmRouteBinderValve rewrites on failover while the key before it stays). ExSession, which does
  * show its session, proves attribute replication beside it in the same Tomcats: at /ExSession, or
@@ -10,8 +10,6 @@
  */
 import path from 'node:path'
 import { LabError } from '../errors.ts'
-import { routeOf, sessionKey } from './exsession.ts'
-import { Browser } from './http.ts'
 import type { HttpdConfig, ProxyPassRule } from '../validate/httpd.ts'
 import { readXml } from '../validate/xml.ts'
 
@@ -100,71 +98,4 @@ export function contextDescriptorDir(serverXml: string, file: string): string {
   const hosts = engine?.children.filter((c) => c.localName === 'Host') ?? []
   const host = hosts.find((h) => h.attributes.name === engine?.attributes.defaultHost) ?? hosts[0]
   return host?.attributes.xmlBase ?? `conf/${engine?.attributes.name ?? 'Catalina'}/${host?.attributes.name ?? 'localhost'}`
-}
-
-/** What the probe saw of one page: the session as its JSESSIONID cookie names it. */
-export interface WebappPage {
-  url: string
-  status: number
-  /** The JSESSIONID the browser holds after this answer (and will send next). */
-  sessionId: string
-  /** The id without its route: what must survive a failover unchanged. */
-  key: string
-  /**
-   * The node the balancer binds the user to: the route after the session id's last '.' (the
-   * jvmRoute of the node that made or last rebound it), or the node its route cookie names.
-   */
-  route: string
-  /** This answer set the cookie (a new session, or JvmRouteBinderValve rebinding it). */
-  setCookie: boolean
-}
-
-/** A balancer's route cookie (ROUTEID=.<member route>) and the node (jvmRoute) each value names. */
-export interface RouteCookie {
-  name: string
-  node(value: string | undefined): string
-}
-
-/** A user of the team's webapp through the balancer: a browser that keeps its cookies, one new connection a request. */
-export class WebappUser {
-  readonly browser = new Browser()
-  readonly url: string
-
-  readonly #routeCookie: RouteCookie | undefined
-
-  /**
-   * `pagePath`: e.g. /shop/ or /shop/login (webappPagePath). `routeCookie`: the balancer's own
-   * cookie that names the node (ROUTEID), read instead of the session id's route suffix.
-   */
-  constructor(baseUrl: string, pagePath: string, routeCookie?: RouteCookie) {
-    this.url = `${baseUrl}${pagePath}`
-    this.#routeCookie = routeCookie
-  }
-
-  /** One page; an error answer (4xx, 5xx) or a page that leaves no JSESSIONID throws. */
-  async visit(timeoutMs = 10_000): Promise<WebappPage> {
-    const reply = await this.browser.get(this.url, { timeoutMs })
-    if (reply.status >= 400) throw new Error(`GET ${this.url} answered ${reply.status}: ${snippet(reply.body)}`)
-    const sessionId = await this.cookie()
-    if (sessionId === undefined) {
-      throw new LabError(`the page set no JSESSIONID cookie: GET ${this.url} answered ${reply.status} (${snippet(reply.body)}); ` +
-        'the probe reads the session only from that cookie: set LAB_WAR_PATH to a page of the webapp that creates a session')
-    }
-    const setCookie = [reply.headers['set-cookie'] ?? []].flat().some((h) => /^\s*JSESSIONID=/i.test(h))
-    const rc = this.#routeCookie
-    const route = rc ? rc.node(await this.browser.cookie(this.url, rc.name)) : routeOf(sessionId)
-    return { url: this.url, status: reply.status, sessionId, key: sessionKey(sessionId), route, setCookie }
-  }
-
-  /** The JSESSIONID the browser would send next. */
-  cookie(): Promise<string | undefined> {
-    return this.browser.cookie(this.url, 'JSESSIONID')
-  }
-}
-
-/** The start of a body as a person reads it: tags dropped, whitespace collapsed. */
-function snippet(body: string, max = 200): string {
-  const text = body.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()
-  if (!text) return 'empty body'
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
 }

@@ -6,9 +6,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
-import { repoRoot } from '../settings.ts'
-
-export const FIGURES_FILE = path.join(repoRoot, 'reports', 'figures.jsonl')
+import { FIGURES_FILE } from '../settings.ts'
 
 export type Figure =
   /** Which IPVS director backend ran, and why (recorded once per run). */
