@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 import { type Plan, loadPlan } from './helpers/intake/plan.ts'
-import { runId } from './helpers/settings.ts'
+import { compileCacheDir, runId } from './helpers/settings.ts'
 
 // One run id for the whole run, minted here in vitest's main process before any worker starts:
 // every worker inherits LB_E2E_RUN, so the Ctrl-C sweep (helpers/lab/cleanup.ts) finds all the run's labs.
@@ -8,6 +8,9 @@ const run = runId()
 // The configuration under test read once (LAB_FIXTURES over fixtures/, LAB_WAR, the limits): the
 // workers inject it and never re-read the files or the environment.
 const plan = loadPlan()
+// The workers, forked from this process, compile vitest's modules and the suites' imports once
+// (helpers/settings.ts compileCacheDir); a cache the caller chose is kept.
+process.env.NODE_COMPILE_CACHE ??= compileCacheDir
 
 declare module 'vitest' {
   export interface ProvidedContext {
