@@ -13,7 +13,7 @@ import { GiveUp, NotReached, until } from '../../wait.ts'
 import { step } from '../../progress.ts'
 import { GuestAgent } from './guest-agent.ts'
 import { Qmp } from './qmp.ts'
-import { tapName } from '../cleanup.ts'
+import { alive, tapName } from '../cleanup.ts'
 import { cacheDir, resourceName } from '../../settings.ts'
 
 export interface VmArtifacts {
@@ -76,7 +76,31 @@ export async function ensureVmArtifacts(): Promise<VmArtifacts> {
   const key = createHash('sha256').update(`${qemuVersion}\n${MACHINE.join(' ')}\n${DEVICES.join(' ')}`).digest('hex').slice(0, 12)
   const artifacts = { kernel, initramfs, state: path.join(dir, `state-${key}`) }
   if (!existsSync(artifacts.state)) await step('director VM state (boot once, address-less, and save)', () => saveVmState(artifacts))
+  await pruneVmCache(dir, artifacts.state)
   return artifacts
+}
+
+/**
+ * What of .cache/vm no run needs any more, as paths relative to it: the directories of earlier
+ * director-vm images (a kernel, an initramfs and a 200 MB state each, left by every rebuild of the
+ * image), states saved for another QEMU or machine, and the staging copies of extractions and
+ * bakes whose process is gone (killed half-way; a live one is another run's, still writing).
+ */
+export function staleVmCache(top: string[], inCurrent: string[], keep: { dir: string; state: string }, alive: (pid: number) => boolean): string[] {
+  const orphan = (name: string) => {
+    const pid = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name)?.[1]
+    return pid !== undefined && !alive(Number(pid))
+  }
+  return [
+    ...top.filter((name) => (/^[0-9a-f]{16}$/.test(name) && name !== keep.dir) || (/^[0-9a-f]{16}\.tmp-/.test(name) && orphan(name))),
+    ...inCurrent.filter((name) => (/^state-[0-9a-f]{12}$/.test(name) && name !== keep.state) || (name.startsWith('state-') && orphan(name)))
+      .map((name) => path.join(keep.dir, name)),
+  ]
+}
+
+async function pruneVmCache(dir: string, state: string): Promise<void> {
+  const stale = staleVmCache(await fs.readdir(CACHE_DIR), await fs.readdir(dir), { dir: path.basename(dir), state: path.basename(state) }, alive)
+  for (const entry of stale) await fs.rm(path.join(CACHE_DIR, entry), { recursive: true, force: true })
 }
 
 async function extract(dir: string, kernel: string): Promise<void> {
