@@ -57,6 +57,7 @@ const job = `#!/usr/bin/env bash
 set -uo pipefail
 export CI=true LAB_TOMCAT=${tomcatVersion()}
 mark() { echo "lb-e2e runner: $* (at $(cut -d' ' -f1 /proc/uptime) s)"; }
+uname -r >/out/kernel
 mark "step modules"; bash scripts/ci-job.sh modules || exit 1
 mark "step setup"; bash scripts/ci-job.sh setup || exit 1
 status=0
@@ -70,16 +71,21 @@ for backend in ${backends.join(' ')}; do
   mark "backend $backend finished: $(cat "/out/$backend/rc")"
   [ "$(cat "/out/$backend/rc")" = 0 ] || status=1
 done
-uname -r >/out/kernel
 mark "job done"
 exit $status
 `
 const project = await step('runner VM project copy (working tree and node_modules, mke2fs -d)', () => makeProjectDisk(work, job))
 say('▸ runner VM: boot, the workflow\'s job steps, the LVS project per backend (console follows)')
+/** The job's last step that began (its `lb-e2e runner: step …` line): where it stopped, when a backend never ran. */
+let lastStep = 'none (the VM never reached the job)'
 const exit = await bootRunner({
   mode: 'job', kernel: disk.kernel, initrd: disk.initrd, disk: disk.disk, second: project, outDir: out,
   consoleLog: path.join(work, 'console.log'), timeoutMs: 60 * 60_000,
-  onLine: (line) => say(`  │ ${line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')}`),
+  onLine: (line) => {
+    const plain = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+    lastStep = /lb-e2e runner: step (.+) \(at [\d.]+ s\)/.exec(plain)?.[1] ?? lastStep
+    say(`  │ ${plain}`)
+  },
 })
 
 // Each backend's results: its JUnit file, read as every report is read, and its exit code.
@@ -108,7 +114,9 @@ for (const backend of backends as Backend[]) {
   await fs.rm(keep, { recursive: true, force: true })
   await fs.mkdir(keep, { recursive: true })
   if (existsSync(dir)) await fs.cp(dir, keep, { recursive: true })
-  lines.push(`${backend}: ${figure.passed} passed, ${figure.failed} failed, ${figure.skipped} skipped in ${(figure.durationMs / 1000).toFixed(0)} s (exit ${rc})${failures.map((f) => `\n    ✗ ${f.test}: ${f.message}`).join('')}`)
+  lines.push(Number.isNaN(rc)
+    ? `${backend}: did not run: the job ended in its step ${lastStep}`
+    : `${backend}: ${figure.passed} passed, ${figure.failed} failed, ${figure.skipped} skipped in ${(figure.durationMs / 1000).toFixed(0)} s (exit ${rc})${failures.map((f) => `\n    ✗ ${f.test}: ${f.message}`).join('')}`)
 }
 
 // The report again, with the runner's section: from the last `npm test` when there was one.
