@@ -34,7 +34,12 @@ export default defineConfig({
     // LAB_JUNIT_FILE: where the gate (lb-e2e verify --junit) wants the report; its verdict comes from vitest's API, not this file.
     reporters: ['default', ['junit', { outputFile: process.env.LAB_JUNIT_FILE || 'reports/junit.xml' }], './helpers/report/reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['suites/unit/**/*.test.ts'] } },
+      // No labs: its files run two at a time, in a group of their own before the labs' projects
+      // (vitest runs groups one after another; groupOrder 1 keeps it apart from tomcat's, order 0).
+      {
+        extends: true,
+        test: { name: 'unit', include: ['suites/unit/**/*.test.ts'], fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 1 } },
+      },
       {
         extends: true,
         test: { name: 'lvs', include: ['suites/lvs-*.test.ts'], globalSetup: ['helpers/lab/lvs-global.ts'] },
