@@ -89,9 +89,10 @@ export class StartedBalancer extends AbstractStartedContainer {
    * or byrequests owing a member requests (its Load, the running balance, beyond the factors' sum).
    * byrequests balances requests, sticky ones included, so new users go to the member behind until
    * it has caught up. Measured on the lab: after one user's 21 sticky requests, Loads of -2100 and
-   * 2100 (the next 21 new users would all go to the other node); after a SIGKILL under 50 clicking
-   * users, 17400 and -17400 (the next 174). In one CI run 200 new users, two tests after such a
-   * kill, all landed on one node. A graceful restart sets every count to 0 (0.1–1.1 s here).
+   * 2100 (at 100 a request, the next 21 new users go to the other node); after a SIGKILL under 50
+   * clicking users, 17400 and -17400 (the next 20 new users, all that were sent, went to one node).
+   * In one CI run 200 new users, two tests after such a kill, all landed on one node. A graceful
+   * restart sets every count to 0 (0.1–1.1 s here).
    */
   async reset(): Promise<void> {
     const unsettled = unsettledWorkers(await this.manager.read())
