@@ -7,6 +7,8 @@
  * beforeAll), never an unhandled rejection; labs started ahead and never taken (a bail, a
  * failure before them) are stopped by `stopUntaken()`.
  */
+import { removeInTurn } from './cleanup.ts'
+
 export interface Stoppable {
   stop(): Promise<void>
 }
@@ -41,8 +43,6 @@ export class LabsAhead<Key, Lab extends Stoppable> {
   async stopUntaken(): Promise<void> {
     const labs = await Promise.allSettled(this.#pending.values())
     this.#pending.clear()
-    const stopped = await Promise.allSettled(labs.flatMap((l) => (l.status === 'fulfilled' ? [l.value.stop()] : [])))
-    const failed = stopped.find((s) => s.status === 'rejected')
-    if (failed) throw failed.reason
+    await removeInTurn(labs.flatMap((lab) => (lab.status === 'fulfilled' ? [() => lab.value.stop()] : [])))
   }
 }
