@@ -149,7 +149,10 @@ export function judgeFailover(cases: FailoverCase[], disruptedAt: number, window
     const young = disruptedAt - c.lastWriteAt < window.ms
     const missing = Object.entries(c.attributes).filter(([k, v]) => after.attributes[k] !== v).map(([k]) => k)
     const settledMissing = missing.filter((k) => !(young && k === c.recent))
-    const counterBehind = after.requestCount !== c.before.requestCount + 1
+    // Behind, not merely different: a request the user gave up on (a timed-out attempt) or one the
+    // balancer sent again after its member died mid-request may still have been counted, so the
+    // counter can come back ahead with nothing lost (seen in a DNS matrix row: 6 after 4).
+    const counterBehind = after.requestCount < c.before.requestCount + 1
     if (settledMissing.length || (counterBehind && !young)) {
       const parts = [...settledMissing.map((k) => `${k}=${JSON.stringify(c.attributes[k])} came back as ${JSON.stringify(after.attributes[k] ?? null)}`),
         ...(counterBehind ? [`the counter came back as ${after.requestCount}, not ${c.before.requestCount + 1}`] : [])]

@@ -59,6 +59,10 @@ describe('the failover rule', () => {
     expect(verdict.staleSettled[0]!.why).toMatch(/color="blue" came back as null/)
   })
 
+  test('the counter ahead (a request counted whose answer the user never saw): whole', () => {
+    expect(judge(user(5000, { requestCount: 6 })).whole).toHaveLength(1)
+  })
+
   test('the counter behind on a settled user: settled state lost', () => {
     expect(judge(user(5000, { requestCount: 3 })).staleSettled).toHaveLength(1)
   })
