@@ -195,7 +195,8 @@ const asynchronous = (lab: TomcatLab) => lab.plan.nodes.some((n) => n.asynchrono
 export function expectSessionsSurvived(lab: TomcatLab, verdict: FailoverVerdict, what: string): void {
   const total = verdict.lost.length + verdict.staleSettled.length + verdict.staleRecent.length + verdict.whole.length
   const list = (items: { c: FailoverCase; why: string }[]) => items.slice(0, 5).map(({ c, why }) =>
-    `  ${c.user}: ${why}\n    before: ${JSON.stringify(c.before)}\n    after:  ${c.after ? JSON.stringify(c.after) : '—'}`).join('\n') +
+    `  ${c.user}: ${why}\n    before: ${JSON.stringify(c.before)}\n    after:  ${c.after ? JSON.stringify(c.after) : '—'}` +
+    (c.failures.length ? `\n    failed attempts before it: ${c.failures.length} (last: ${c.failures.at(-1)})` : '')).join('\n') +
     (items.length > 5 ? `\n  … and ${items.length - 5} more` : '')
   const cause = asynchronous(lab) ? ` ${staleReadAdvice(lab.plan, 'lost state')}` : ''
   const window = describeWindow(verdict.window)
