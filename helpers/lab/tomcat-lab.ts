@@ -19,7 +19,7 @@ import { type LabNetwork, createLabNetwork } from './network.ts'
 import { step } from '../progress.ts'
 import { type TomcatVersion, displayPath, fixturesDir, resourceName } from '../settings.ts'
 import { isLoopback, readHttpdConfig } from '../validate/httpd.ts'
-import { type ClusterView, type StartedTomcatNode, TomcatNodeContainer } from './tomcat-node.ts'
+import { type ClusterView, type StartedTomcatNode, TomcatNodeContainer, incarnationAddress } from './tomcat-node.ts'
 import { until } from '../wait.ts'
 import { EXSESSION_PROXY_CONF, exSessionContexts, exSessionProxyConf } from './webapp.ts'
 
@@ -274,15 +274,48 @@ export class TomcatLab {
 
   /** After a test: every node running again, the cluster formed and the balancer as freshly started, as the next test expects. */
   async restore(): Promise<void> {
-    for (const node of Object.values(this.nodes)) if (!(await node.running())) await node.startAgain()
+    for (const node of Object.values(this.nodes)) {
+      if (await node.running()) continue
+      await this.untilForgotten(node)
+      await node.startAgain()
+    }
     await this.untilClustered()
     await this.balancer.reset()
+  }
+
+  /**
+   * Before a killed node starts again: until no running peer's membership service still lists the
+   * incarnation the SIGKILL ended. Started sooner, at the same address and port, the new
+   * incarnation answers TcpFailureDetector's TCP check for the dead one, the peers keep the dead
+   * one as a member beside it, and the node's next crash waits out the sender's 5 s on it
+   * (measured: 3 of 8 kills right after a restore took 6.1 s instead of 1.1 s).
+   */
+  async untilForgotten(node: StartedTomcatNode, timeoutMs = 30_000): Promise<void> {
+    const dead = node.killedIncarnation
+    if (!dead) return
+    const peers: StartedTomcatNode[] = []
+    for (const peer of this.others(node.route)) if (await peer.running()) peers.push(peer)
+    await until(`${node.route}'s killed incarnation leaving its peers' membership`, async () => {
+      const still = (await Promise.all(peers.map(async (p) => ((await p.cluster()).heard ?? []).includes(dead) ? p.route : undefined))).filter(Boolean)
+      if (still.length) throw new Error(`${still.join(', ')} still list ${dead}`)
+    }, { timeoutMs, intervalMs: 100 })
   }
 
   /** Removes the nodes, the balancer and the network, each even when one before it failed. */
   async stop(): Promise<void> {
     await removeInTurn([...Object.values(this.nodes).map((node) => () => node.remove()), () => this.balancer.remove(), () => this.network.remove()])
   }
+}
+
+/** Two entries of one member list at one address (another uniqueId each), or undefined. */
+export function twoIncarnations(incarnations: string[]): [string, string] | undefined {
+  const seen = new Map<string, string>()
+  for (const i of incarnations) {
+    const before = seen.get(incarnationAddress(i))
+    if (before !== undefined && before !== i) return [before, i]
+    seen.set(incarnationAddress(i), i)
+  }
+  return undefined
 }
 
 /**
@@ -300,6 +333,8 @@ export async function untilClustered(plan: Pick<TomcatLabPlan, 'nodes'>, nodes: 
       if (!view.clustered) return `${view.node} reports no cluster`
       const others = locals.filter((_, j) => j !== i)
       if (JSON.stringify([...view.members].sort()) !== JSON.stringify([...others].sort())) return `${view.node} sees members ${JSON.stringify(view.members)}, expected ${JSON.stringify(others)}`
+      const twice = twoIncarnations(view.incarnations ?? [])
+      if (twice) return `${view.node} lists ${twice.join(' and ')}: two incarnations at one address, a dead one beside the live one (the node was restarted before its peers dropped the crashed one, dropTime)`
     }
     return undefined
   }
@@ -310,9 +345,13 @@ export async function untilClustered(plan: Pick<TomcatLabPlan, 'nodes'>, nodes: 
       if (wrong) throw new Error(wrong)
     }, { timeoutMs, intervalMs: 250 })
   } catch (error) {
-    const shown = views.map((v) => `  ${v.node}: clustered ${v.clustered}, local member ${v.localMember}, members ${JSON.stringify(v.members)}`).join('\n')
-    assert.fail(`the cluster never formed within ${timeoutMs / 1000} s (${problem() ?? (error as Error).message}); each node's view:\n${shown || '  (no node answered)'}\n` +
-      'Cause: the nodes do not reach each other (membership: multicast address/port, Receiver address, interceptors that filter members).')
+    const shown = views.map((v) => `  ${v.node}: clustered ${v.clustered}, local member ${v.localMember}, members ${JSON.stringify(v.members)}` +
+      (v.incarnations?.length ? `, incarnations ${JSON.stringify(v.incarnations)}` : '')).join('\n')
+    const why = problem() ?? (error as Error).message
+    assert.fail(`the cluster never formed within ${timeoutMs / 1000} s (${why}); each node's view:\n${shown || '  (no node answered)'}\n` +
+      (why.includes('two incarnations')
+        ? 'Cause: TcpFailureDetector checks a member by connecting to its address, which the restarted node answers, so the crashed one stays listed and its next crash waits out the sender timeout. Fix: start a crashed node again only after dropTime.'
+        : 'Cause: the nodes do not reach each other (membership: multicast address/port, Receiver address, interceptors that filter members).'))
   }
 }
 

@@ -26,7 +26,16 @@ export interface ClusterView {
   members: string[]
   /** ExSession's session Manager class (DeltaManager, BackupManager …); null when the page could not read it. */
   manager?: string | null
+  /** This member as "host:port#uniqueId" (McastService names it; null for the others). */
+  localIncarnation?: string | null
+  /** The channel's members as "host:port#uniqueId", one entry each, duplicates kept: two at one address are a dead incarnation beside the live one. */
+  incarnations?: string[]
+  /** The membership service's own list the same way: a killed node's incarnation stays here until dropTime. */
+  heard?: string[]
 }
+
+/** The address part of an incarnation ("host:port#id" → "host:port"). */
+export const incarnationAddress = (incarnation: string): string => incarnation.split('#')[0]!
 
 /** A node's own copy of one session, read without touching it (no access, no replication). */
 export interface SessionCopy {
@@ -164,7 +173,18 @@ export class StartedTomcatNode extends AbstractStartedContainer {
   async shutdown(): Promise<void> { await this.#control.stop(20) }
 
   /** A crash: SIGKILL, no shutdown hooks; the peer notices through membership (dropTime). */
-  async kill(): Promise<void> { await this.#control.kill() }
+  async kill(): Promise<void> {
+    await this.#control.kill()
+    this.killedIncarnation = this.incarnation
+  }
+
+  /**
+   * This node's membership incarnation ("host:port#uniqueId") since its last start, when its
+   * membership service names one (McastService); read from the page that showed it serving.
+   */
+  incarnation: string | undefined
+  /** The incarnation a SIGKILL ended, until the node starts again: peers may still list it. */
+  killedIncarnation: string | undefined
 
   /** Starts a stopped node again and waits until ExSession answers. */
   async startAgain(): Promise<void> {
@@ -215,7 +235,10 @@ export class StartedTomcatNode extends AbstractStartedContainer {
    */
   async untilServing(): Promise<void> {
     try {
-      await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: UNTIL_SERVING_MS, intervalMs: 250 })
+      const view = await until(`Tomcat ${this.route} serving ExSession at ${this.url}${this.exSessionPath}`, () => this.cluster(), { timeoutMs: UNTIL_SERVING_MS, intervalMs: 250 })
+      // A new start, a new incarnation: the killed one is history (TomcatLab.untilForgotten).
+      this.incarnation = view?.localIncarnation ?? undefined
+      this.killedIncarnation = undefined
     } catch (error) {
       if (!(error instanceof NotReached)) throw error
       const log = await this.allLogs().catch((e: unknown) => `(its output could not be read: ${e instanceof Error ? e.message : String(e)})`)

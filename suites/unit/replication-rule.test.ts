@@ -131,6 +131,14 @@ describe('untilClustered', () => {
     await expect(untilClustered(plan(true), alone, 600)).rejects.toThrow(/node01 sees members \[\], expected \["b:4001"\]/)
   })
 
+  test('a dead incarnation listed beside the live one at its address fails, naming both and the fix', async () => {
+    const ghost = [node({ node: 'node01', localMember: 'a:4001', members: ['b:4001'], incarnations: ['b:4001#0a', 'b:4001#0b'] }),
+      node({ node: 'node02', localMember: 'b:4001', members: ['a:4001'], incarnations: ['a:4001#01'] })]
+    await expect(untilClustered(plan(true), ghost, 600)).rejects.toThrow(/node01 lists b:4001#0a and b:4001#0b: two incarnations at one address[\s\S]*only after dropTime/)
+    const one = [node({ node: 'node01', localMember: 'a:4001', members: ['b:4001'], incarnations: ['b:4001#0b'] }), formed[1]!]
+    await expect(untilClustered(plan(true), one, 1000)).resolves.toBeUndefined()
+  })
+
   test('only a plan without <Cluster> passes with no cluster reported', async () => {
     const none = [node({ clustered: false }), node({ clustered: false })]
     await expect(untilClustered(plan(false), none, 600)).resolves.toBeUndefined()

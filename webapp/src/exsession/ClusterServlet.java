@@ -26,6 +26,10 @@ import javax.servlet.http.HttpSession;
  * A test polls this instead of scraping "Replication member added" from the log.
  * The members are the channel's (GroupChannel, above its interceptors: what replication sends to),
  * falling back to the membership service's own list where the channel has no JMX bean.
+ * "incarnations" are the same members as "host:port#id" (MemberImpl's uniqueId in hex), one per
+ * entry and duplicates kept, for the channel ("members") and the membership service ("heard"), with
+ * "localIncarnation": a node restarted at its old address is a new incarnation, and a dead one a
+ * peer still lists beside it (TcpFailureDetector's TCP check reaches the new one) shows here.
  * With {@code ?session=ID} it also shows this node's copy of that session ("session": {...} or
  * null), read through the Manager without touching it: no access, no new session, no replication,
  * so a test can see whether a write has reached a peer without changing what it looks at.
@@ -62,6 +66,21 @@ public class ClusterServlet extends HttpServlet {
         return host + ":" + m.group(3);
     }
 
+    private static final Pattern ID = Pattern.compile("id=\\{([-0-9 ]+)\\}");
+
+    /** "host:port#id" of a member name (its uniqueId's bytes in hex), or "host:port" when it names no id. */
+    static String incarnation(String memberName) {
+        Matcher m = ID.matcher(memberName);
+        if (!m.find()) {
+            return address(memberName);
+        }
+        StringBuilder b = new StringBuilder(address(memberName)).append('#');
+        for (String part : m.group(1).trim().split(" +")) {
+            b.append(String.format("%02x", Integer.parseInt(part) & 0xff));
+        }
+        return b.toString();
+    }
+
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String node = SessionServlet.nodeName();
@@ -70,7 +89,10 @@ public class ClusterServlet extends HttpServlet {
         b.append("{\"node\":").append(SessionServlet.jsonString(node));
         Set<String> members = new TreeSet<>();
         Set<String> channelMembers = null;
+        List<String> heard = new ArrayList<>();
+        List<String> channelIncarnations = null;
         String local = null;
+        String localIncarnation = null;
         boolean clustered = false;
         String sessionJson = null;
         String placementJson = null;
@@ -83,6 +105,7 @@ public class ClusterServlet extends HttpServlet {
                 if (byName instanceof String[]) {
                     for (String m : (String[]) byName) {
                         members.add(address(m));
+                        heard.add(incarnation(m));
                     }
                 }
                 // McastService names its local member; StaticMembershipService and the cloud
@@ -91,6 +114,7 @@ public class ClusterServlet extends HttpServlet {
                     Object localName = server.getAttribute(name, "LocalMemberName");
                     if (localName != null) {
                         local = address(localName.toString());
+                        localIncarnation = incarnation(localName.toString());
                     }
                 } catch (javax.management.AttributeNotFoundException e) {
                     local = receiverAddress(server);
@@ -112,8 +136,10 @@ public class ClusterServlet extends HttpServlet {
                 Object channel = server.getAttribute(name, "Members");
                 if (channel instanceof Object[]) {
                     channelMembers = channelMembers == null ? new TreeSet<>() : channelMembers;
+                    channelIncarnations = channelIncarnations == null ? new ArrayList<>() : channelIncarnations;
                     for (Object m : (Object[]) channel) {
                         channelMembers.add(address(String.valueOf(m)));
+                        channelIncarnations.add(incarnation(String.valueOf(m)));
                     }
                 }
             }
@@ -164,6 +190,11 @@ public class ClusterServlet extends HttpServlet {
             b.append(SessionServlet.jsonString(m));
         }
         b.append(']');
+        b.append(",\"localIncarnation\":").append(localIncarnation == null ? "null" : SessionServlet.jsonString(localIncarnation));
+        b.append(",\"incarnations\":");
+        jsonList(b, channelIncarnations != null ? channelIncarnations : heard);
+        b.append(",\"heard\":");
+        jsonList(b, heard);
         b.append(",\"manager\":").append(managerName == null ? "null" : SessionServlet.jsonString(managerName));
         if (req.getParameter("session") != null) {
             b.append(",\"session\":").append(sessionJson == null ? "null" : sessionJson);
@@ -195,6 +226,14 @@ public class ClusterServlet extends HttpServlet {
             }
         }
         return null;
+    }
+
+    private static void jsonList(StringBuilder b, List<String> items) {
+        b.append('[');
+        for (int i = 0; i < items.size(); i++) {
+            b.append(i > 0 ? "," : "").append(SessionServlet.jsonString(items.get(i)));
+        }
+        b.append(']');
     }
 
     /** Whether the context's Manager bean names a Manager that keeps its sessions in a replicated map. */
