@@ -281,12 +281,25 @@ if (part('rolling')) {
   json.rolling = rolling
 }
 
-// Start-time levers of #16: a Tomcat node with and without its CDS archive (scripts/bench-parts/levers.ts); BENCH_CDS_IMAGE measures another image.
+// Start-time levers of #16 (scripts/bench-parts/levers.ts): a Tomcat node with and without its CDS
+// archive (BENCH_CDS_IMAGE measures another image), and with the fixture's McastService heartbeat
+// against a quicker one (BENCH_FREQUENCY, default 100 ms). BENCH_LEVERS=cds or =frequency for one.
 if (part('levers')) {
-  say('▸ levers: Tomcat start with and without class-data sharing')
-  const { cdsBench } = await import('./bench-parts/levers.ts')
-  const levers = await cdsBench({ trials: TRIALS, tomcat: readPlan().tomcat, image: process.env.BENCH_CDS_IMAGE || undefined, say })
-  for (const r of levers.rows) add(r.what, r.value, r.detail)
+  const { cdsBench, frequencyBench } = await import('./bench-parts/levers.ts')
+  const chosen = (process.env.BENCH_LEVERS || 'cds,frequency').split(',')
+  const levers: Record<string, unknown> = {}
+  if (chosen.includes('cds')) {
+    say('▸ levers: Tomcat start with and without class-data sharing')
+    const cds = await cdsBench({ trials: TRIALS, tomcat: readPlan().tomcat, image: process.env.BENCH_CDS_IMAGE || undefined, say })
+    for (const r of cds.rows) add(r.what, r.value, r.detail)
+    levers.cds = cds
+  }
+  if (chosen.includes('frequency')) {
+    say('▸ levers: Tomcat start with the fixture\'s McastService frequency and a quicker one')
+    const frequency = await frequencyBench({ trials: TRIALS, tomcat: readPlan().tomcat, frequencyMs: Number(process.env.BENCH_FREQUENCY || 100), say })
+    for (const r of frequency.rows) add(r.what, r.value, r.detail)
+    levers.frequency = frequency
+  }
   json.levers = levers
 }
 

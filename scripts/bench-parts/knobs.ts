@@ -68,13 +68,13 @@ const ping = (interval: number, detectorAttributes = '') =>
   xml(DETECTOR, `${PING(interval)}\n            ${detectorAttributes ? detector(detectorAttributes) : DETECTOR}`)
 const HCHECK = '<IfModule !proxy_hcheck_module>\n    LoadModule proxy_hcheck_module /usr/lib/apache2/modules/mod_proxy_hcheck.so\n</IfModule>\n<Proxy balancer://mycluster>'
 
-/** The fixtures as they were before #16: every single knob is one change from these. */
-const BEFORE = xml(QUICK_DETECTION, DETECTOR)
-const one = (knob: string, value: string, ...edits: Edit[]): Knob => ({ knob, value, edits: [BEFORE, ...edits] })
+/** The fixtures as they were before #16 (and before the quicker heartbeat, a start-time lever): every single knob is one change from these. */
+const BEFORE = [xml(QUICK_DETECTION, DETECTOR), xml('frequency="100"', 'frequency="500"')]
+const one = (knob: string, value: string, ...edits: Edit[]): Knob => ({ knob, value, edits: [...BEFORE, ...edits] })
 
 /** The knobs, one change at a time from the fixtures before #16, then the defaults and the combinations they suggest. */
 export const KNOBS: Knob[] = [
-  { knob: 'baseline', value: 'fixtures before #16 (no ping, detector defaults)', edits: [BEFORE], layouts: ['single-host', 'multi-host'] },
+  { knob: 'baseline', value: 'fixtures before #16 (no ping, detector defaults)', edits: BEFORE, layouts: ['single-host', 'multi-host'] },
   one('Transport timeout', '1000 ms', xml(SENDER, SENDER.replace('/>', ' timeout="1000"/>'))),
   one('TcpFailureDetector connectTimeout', '500 ms', xml(DETECTOR, detector('connectTimeout="500"'))),
   one('TcpFailureDetector performReadTest', 'true, readTestTimeout 500 ms', xml(DETECTOR, detector('performReadTest="true" readTestTimeout="500"'))),
@@ -85,7 +85,9 @@ export const KNOBS: Knob[] = [
   one('mod_proxy connectiontimeout', '500ms', httpd(MEMBER_PARAMS, 'connectiontimeout=500ms retry=5')),
   one('mod_proxy ping', '500ms', httpd(MEMBER_PARAMS, `${MEMBER_PARAMS} ping=500ms`)),
   one('mod_proxy_hcheck', 'hcmethod=TCP hcinterval=1', httpd('<Proxy balancer://mycluster>', HCHECK), httpd(MEMBER_PARAMS, `${MEMBER_PARAMS} hcmethod=TCP hcinterval=1`)),
-  { knob: 'default fixtures', value: 'ping 100 + connectTimeout 250 (since #16)', edits: [], layouts: ['single-host', 'multi-host'] },
+  { knob: 'default fixtures', value: 'ping 100 + connectTimeout 250, heartbeat 100 (since #16)', edits: [], layouts: ['single-host', 'multi-host'] },
+  // The start-time lever (bench --only levers) must not cost failover: today's defaults with the post's heartbeat.
+  { knob: 'McastService frequency', value: "the post's 500 ms on today's defaults", edits: [xml('frequency="100"', 'frequency="500"')] },
   // The dead member must leave the survivor's list (ping interval + connectTimeout) before the
   // balancer gives up on it (connectiontimeout) and sends the user there.
   { knob: 'combination', value: 'default fixtures + connectiontimeout 500ms', edits: [httpd(MEMBER_PARAMS, 'connectiontimeout=500ms retry=5')], layouts: ['single-host', 'multi-host'] },

@@ -1,22 +1,29 @@
-// The bench's `--only levers` part: the start-time levers of #16, measured on a Tomcat node.
-// Class-data sharing: one node starts `trials` times with the image's AppCDS archive
-// (LAB_TOMCAT_CDS=1) and as many times without it (0), alternating so both see the same machine
-// load, beside a peer that is already up, as the second node of every lab starts. Per start:
-// container start → "Server startup in" (Docker's own timestamps), start() → serving ExSession
-// (tomcat-node.ts's readiness), and start() → the peer listing it as a member.
+// The bench's `--only levers` part: the start-time levers of #16, measured on a Tomcat node. Each
+// lever is an A/B: one node starts `trials` times each way, alternating so both see the same
+// machine load, beside a peer that is already up, as the second node of every lab starts. Per
+// start: container start → "Server startup in" (Docker's own timestamps), start() → serving
+// ExSession (tomcat-node.ts's readiness), and start() → the peer listing it as a member.
+// - Class-data sharing: the image's AppCDS archive (LAB_TOMCAT_CDS=1) or not (0).
+// - McastService frequency: Tomcat sleeps 2 × frequency at each of its two membership start
+//   levels ("Sleeping for [1000] milliseconds to establish cluster membership" at 500), so a
+//   lower heartbeat frequency shortens every node start; dropTime stays as it is.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { execa } from 'execa'
 import { percentile } from '../../helpers/checks/tally.ts'
 import { LabError, tail } from '../../helpers/errors.ts'
 import { ensureImage, imageTag, tomcatImage } from '../../helpers/lab/images.ts'
-import { createLabNetwork } from '../../helpers/lab/network.ts'
+import { type LabNetwork, createLabNetwork } from '../../helpers/lab/network.ts'
 import { type StartedTomcatNode, TomcatNodeContainer } from '../../helpers/lab/tomcat-node.ts'
 import { type TomcatVersion, baseImage, fixturesDir, repoRoot, runId } from '../../helpers/settings.ts'
 import { outcome, settle, until } from '../../helpers/wait.ts'
 
 export interface BenchRow { what: string; value: string; detail?: string }
 
-export interface CdsStart {
-  cds: boolean
+export interface LeverStart {
+  /** This start had the lever (the archive, the quicker heartbeat); false: the same node without it. */
+  lever: boolean
   /** Container started → Tomcat's "Server startup in" line, by Docker's timestamps. */
   toStartupLineMs: number
   /** Tomcat's own figure in that line (Catalina.start, after the JVM and Catalina.load). */
@@ -29,7 +36,7 @@ export interface CdsStart {
   archiveRejected: boolean
 }
 
-export interface CdsOptions {
+export interface LeverOptions {
   trials: number
   tomcat: TomcatVersion
   /** The image to measure (BENCH_CDS_IMAGE in bench.ts); default: the lab's, or, when it has no archive, one built with CDS=1. */
@@ -37,40 +44,82 @@ export interface CdsOptions {
   say?: (line: string) => void
 }
 
+/** One side of a lever: how the timed node and its peer start. */
+interface Side { serverXml: string; environment: Record<string, string> }
+
 const SERVER_XML = `${fixturesDir}/tomcat/server.xml`
 const ARCHIVE = '/opt/lb-e2e/tomcat.jsa'
 
-export async function cdsBench(options: CdsOptions): Promise<{ rows: BenchRow[]; starts: CdsStart[]; image: string; archive: { bytes: number; fits: boolean } }> {
+export async function cdsBench(options: LeverOptions): Promise<{ rows: BenchRow[]; starts: LeverStart[]; image: string; archive: { bytes: number; fits: boolean } }> {
   const image = options.image ?? await withArchive(options.tomcat, options.say)
   const archive = await archiveCheck(image)
-  const network = await createLabNetwork('levers')
-  const starts: CdsStart[] = []
-  try {
-    const node = (name: string, at: number, cds: boolean) => {
-      const container = new TomcatNodeContainer(name, name, 'levers', options.tomcat)
-        .withServerXml(SERVER_XML).withEnvironment({ LAB_TOMCAT_CDS: cds ? '1' : '0' }).onNetwork(network.name, network.address(at))
-      return image === imageTag(tomcatImage(options.tomcat)) ? container : onImage(container, image)
-    }
-    // The peer, up before any timed start (two nodes starting together can block 60 s in state transfer).
-    const peer = await node('node01', 130, true).start()
-    try {
-      for (let i = 0; i < options.trials; i++) {
-        // Alternate which goes first, so a drift in machine load falls on both.
-        for (const cds of i % 2 ? [false, true] : [true, false]) {
-          options.say?.(`  levers: CDS ${cds ? 'on' : 'off'}, trial ${i + 1}/${options.trials}`)
-          starts.push(await timedStart(cds, () => node(`node02-${i}-${cds ? 'cds' : 'nocds'}`, 131, cds).start(), peer))
-        }
-      }
-    } finally {
-      await peer.remove()
-    }
-  } finally {
-    await network.remove()
+  const starts = await leverStarts('CDS', image, options,
+    { serverXml: SERVER_XML, environment: { LAB_TOMCAT_CDS: '1' } }, { serverXml: SERVER_XML, environment: { LAB_TOMCAT_CDS: '0' } })
+  const rejected = starts.filter((x) => x.lever && x.archiveRejected).length
+  return {
+    rows: [...rows('CDS lever', starts), {
+      what: 'CDS lever: the archive', value: archive.bytes ? `${(archive.bytes / 1e6).toFixed(1)} MB, ${archive.fits ? 'fits' : 'does not fit'} the JVM` : 'none in the image',
+      detail: `${image}${archive.bytes && archive.fits ? '' : ': both columns ran without it'}; a [cds] warning in ${rejected} start(s) with it`,
+    }],
+    starts, image, archive,
   }
-  return { rows: rows(starts, image, archive), starts, image, archive }
 }
 
-async function timedStart(cds: boolean, start: () => Promise<StartedTomcatNode>, peer: StartedTomcatNode): Promise<CdsStart> {
+/** The fixture's McastService heartbeat against another frequency (dropTime as it is), on the lab's image. */
+export async function frequencyBench(options: LeverOptions & { frequencyMs: number }): Promise<{ rows: BenchRow[]; starts: LeverStart[]; fixtureFrequencyMs: number }> {
+  const xml = readFileSync(SERVER_XML, 'utf8')
+  const fixture = /<Membership[^>]*\sfrequency="(\d+)"/.exec(xml)
+  if (!fixture) throw new LabError(`${SERVER_XML}: no McastService frequency to compare with`)
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-levers-'))
+  try {
+    const other = path.join(dir, 'server.xml')
+    writeFileSync(other, xml.replace(/(<Membership[^>]*\sfrequency=")\d+"/, `$1${options.frequencyMs}"`))
+    const image = await ensureImage(tomcatImage(options.tomcat))
+    const starts = await leverStarts(`frequency ${options.frequencyMs} ms`, image, options,
+      { serverXml: other, environment: {} }, { serverXml: SERVER_XML, environment: {} })
+    return { rows: rows(`McastService frequency ${options.frequencyMs} ms (fixture ${fixture[1]} ms)`, starts), starts, fixtureFrequencyMs: Number(fixture[1]) }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Starts of one node with the lever and without it, alternating. Each side has its own network and
+ * peer, up before any timed start (two nodes starting together can block 60 s in state transfer),
+ * so the new node meets a peer configured as itself and the two sides' multicast never mix.
+ */
+async function leverStarts(lever: string, image: string, options: LeverOptions, on: Side, off: Side): Promise<LeverStart[]> {
+  const node = (name: string, network: LabNetwork, at: number, side: Side) => {
+    const container = new TomcatNodeContainer(name, name, 'levers', options.tomcat)
+      .withServerXml(side.serverXml).withEnvironment(side.environment).onNetwork(network.name, network.address(at))
+    return image === imageTag(tomcatImage(options.tomcat)) ? container : onImage(container, image)
+  }
+  const starts: LeverStart[] = []
+  const labs: { network: LabNetwork; peer?: StartedTomcatNode }[] = []
+  try {
+    for (const side of [on, off]) {
+      const lab: { network: LabNetwork; peer?: StartedTomcatNode } = { network: await createLabNetwork(`levers-${side === on ? 'on' : 'off'}`) }
+      labs.push(lab)
+      lab.peer = await node(`node01-${labs.length}`, lab.network, 130, side).start()
+    }
+    for (let i = 0; i < options.trials; i++) {
+      // Alternate which goes first, so a drift in machine load falls on both.
+      for (const withLever of i % 2 ? [false, true] : [true, false]) {
+        const { network, peer } = labs[withLever ? 0 : 1]!
+        options.say?.(`  levers: ${lever} ${withLever ? 'on' : 'off'}, trial ${i + 1}/${options.trials}`)
+        starts.push(await timedStart(withLever, () => node(`node02-${i}-${withLever ? 'on' : 'off'}`, network, 131, withLever ? on : off).start(), peer!))
+      }
+    }
+  } finally {
+    for (const lab of labs) {
+      await lab.peer?.remove()
+      await lab.network.remove()
+    }
+  }
+  return starts
+}
+
+async function timedStart(lever: boolean, start: () => Promise<StartedTomcatNode>, peer: StartedTomcatNode): Promise<LeverStart> {
   const since = performance.now()
   // The peer's view is watched while the node starts, not after: membership can come before serving.
   const member = settle(until('the peer listing the new node', async () => {
@@ -82,7 +131,7 @@ async function timedStart(cds: boolean, start: () => Promise<StartedTomcatNode>,
   try {
     const toMemberMs = outcome(await member)
     const { toStartupLineMs, tomcatReportedMs, archiveRejected } = await startupLine(node.getId())
-    return { cds, toStartupLineMs, tomcatReportedMs, toServingMs, toMemberMs, archiveRejected }
+    return { lever, toStartupLineMs, tomcatReportedMs, toServingMs, toMemberMs, archiveRejected }
   } finally {
     // Gracefully, so the peer drops it at once (a SIGKILL would cost dropTime per trial).
     await node.shutdown()
@@ -153,28 +202,24 @@ function onImage<T extends TomcatNodeContainer>(container: T, image: string): T 
   return container
 }
 
-function rows(starts: CdsStart[], image: string, archive: { bytes: number; fits: boolean }): BenchRow[] {
+function rows(lever: string, starts: LeverStart[]): BenchRow[] {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
-  const of = (cds: boolean, pick: (x: CdsStart) => number) => {
-    const sorted = starts.filter((x) => x.cds === cds).map(pick).sort((a, b) => a - b)
+  const of = (lever: boolean, pick: (x: LeverStart) => number) => {
+    const sorted = starts.filter((x) => x.lever === lever).map(pick).sort((a, b) => a - b)
     return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) }
   }
-  const measures: [string, (x: CdsStart) => number][] = [
+  const measures: [string, (x: LeverStart) => number][] = [
     ['container start → "Server startup in"', (x) => x.toStartupLineMs],
     ['Tomcat\'s own "Server startup in"', (x) => x.tomcatReportedMs],
     ['start() → serving ExSession', (x) => x.toServingMs],
     ['start() → member of the peer', (x) => x.toMemberMs],
   ]
-  const rejected = starts.filter((x) => x.cds && x.archiveRejected).length
-  const out: BenchRow[] = measures.map(([what, pick]) => {
+  return measures.map(([what, pick]) => {
     const on = of(true, pick), off = of(false, pick)
     return {
-      what: `CDS lever: ${what} (${on.n} + ${off.n} trials)`,
+      what: `${lever}: ${what} (${on.n} + ${off.n} trials)`,
       value: `${s(off.p50 - on.p50)} faster (p50)`,
       detail: `with p50 ${s(on.p50)} p95 ${s(on.p95)}; without p50 ${s(off.p50)} p95 ${s(off.p95)}; p95 difference ${s(off.p95 - on.p95)}`,
     }
   })
-  out.push({ what: 'CDS lever: the archive', value: archive.bytes ? `${(archive.bytes / 1e6).toFixed(1)} MB, ${archive.fits ? 'fits' : 'does not fit'} the JVM` : 'none in the image',
-    detail: `${image}${archive.bytes && archive.fits ? '' : ': both columns ran without it'}; a [cds] warning in ${rejected} start(s) with it` })
-  return out
 }
