@@ -283,7 +283,7 @@ if (part('rolling')) {
 
 // Start-time levers of #16 (scripts/bench-parts/levers.ts): a Tomcat node with and without its CDS
 // archive (BENCH_CDS_IMAGE measures another image), and with the fixture's McastService heartbeat
-// against a quicker one (BENCH_FREQUENCY, default 100 ms). BENCH_LEVERS=cds or =frequency for one.
+// against another (BENCH_FREQUENCY, default the post's 500 ms). BENCH_LEVERS=cds or =frequency for one.
 if (part('levers')) {
   const { cdsBench, frequencyBench } = await import('./bench-parts/levers.ts')
   const chosen = (process.env.BENCH_LEVERS || 'cds,frequency').split(',')
@@ -295,8 +295,8 @@ if (part('levers')) {
     levers.cds = cds
   }
   if (chosen.includes('frequency')) {
-    say('▸ levers: Tomcat start with the fixture\'s McastService frequency and a quicker one')
-    const frequency = await frequencyBench({ trials: TRIALS, tomcat: readPlan().tomcat, frequencyMs: Number(process.env.BENCH_FREQUENCY || 100), say })
+    say('▸ levers: Tomcat start with the fixture\'s McastService frequency and another')
+    const frequency = await frequencyBench({ trials: TRIALS, tomcat: readPlan().tomcat, againstMs: Number(process.env.BENCH_FREQUENCY || 500), say })
     for (const r of frequency.rows) add(r.what, r.value, r.detail)
     levers.frequency = frequency
   }

@@ -13,6 +13,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { percentile } from '../../helpers/checks/tally.ts'
 import { LabError, tail } from '../../helpers/errors.ts'
+import { removeInTurn } from '../../helpers/lab/cleanup.ts'
 import { ensureImage, imageTag, tomcatImage } from '../../helpers/lab/images.ts'
 import { type LabNetwork, createLabNetwork } from '../../helpers/lab/network.ts'
 import { type StartedTomcatNode, TomcatNodeContainer } from '../../helpers/lab/tomcat-node.ts'
@@ -65,19 +66,19 @@ export async function cdsBench(options: LeverOptions): Promise<{ rows: BenchRow[
   }
 }
 
-/** The fixture's McastService heartbeat against another frequency (dropTime as it is), on the lab's image. */
-export async function frequencyBench(options: LeverOptions & { frequencyMs: number }): Promise<{ rows: BenchRow[]; starts: LeverStart[]; fixtureFrequencyMs: number }> {
+/** The fixture's McastService heartbeat (the lever) against another frequency, the post's 500 ms by default; dropTime as it is; on the lab's image. */
+export async function frequencyBench(options: LeverOptions & { againstMs: number }): Promise<{ rows: BenchRow[]; starts: LeverStart[]; fixtureFrequencyMs: number }> {
   const xml = readFileSync(SERVER_XML, 'utf8')
   const fixture = /<Membership[^>]*\sfrequency="(\d+)"/.exec(xml)
   if (!fixture) throw new LabError(`${SERVER_XML}: no McastService frequency to compare with`)
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-levers-'))
   try {
     const other = path.join(dir, 'server.xml')
-    writeFileSync(other, xml.replace(/(<Membership[^>]*\sfrequency=")\d+"/, `$1${options.frequencyMs}"`))
+    writeFileSync(other, xml.replace(/(<Membership[^>]*\sfrequency=")\d+"/, `$1${options.againstMs}"`))
     const image = await ensureImage(tomcatImage(options.tomcat))
-    const starts = await leverStarts(`frequency ${options.frequencyMs} ms`, image, options,
-      { serverXml: other, environment: {} }, { serverXml: SERVER_XML, environment: {} })
-    return { rows: rows(`McastService frequency ${options.frequencyMs} ms (fixture ${fixture[1]} ms)`, starts), starts, fixtureFrequencyMs: Number(fixture[1]) }
+    const starts = await leverStarts(`frequency ${fixture[1]} ms`, image, options,
+      { serverXml: SERVER_XML, environment: {} }, { serverXml: other, environment: {} })
+    return { rows: rows(`McastService frequency ${fixture[1]} ms (the fixture's) against ${options.againstMs} ms`, starts), starts, fixtureFrequencyMs: Number(fixture[1]) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -111,10 +112,7 @@ async function leverStarts(lever: string, image: string, options: LeverOptions, 
       }
     }
   } finally {
-    for (const lab of labs) {
-      await lab.peer?.remove()
-      await lab.network.remove()
-    }
+    await removeInTurn(labs.flatMap((lab) => [async () => { await lab.peer?.remove() }, () => lab.network.remove()]))
   }
   return starts
 }
