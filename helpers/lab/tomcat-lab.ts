@@ -326,15 +326,18 @@ export function twoIncarnations(incarnations: string[]): [string, string] | unde
 export async function untilClustered(plan: Pick<TomcatLabPlan, 'nodes'>, nodes: Pick<StartedTomcatNode, 'cluster'>[], timeoutMs = 30_000): Promise<void> {
   const expectCluster = plan.nodes.some((n) => n.clustered)
   let views: ClusterView[] = []
-  const problem = (): string | undefined => {
-    if (!expectCluster) return views.some((v) => v.clustered) ? 'no <Cluster> in the plan, yet a node reports one' : undefined
+  const UNREACHED = 'Cause: the nodes do not reach each other (membership: multicast address/port, Receiver address, interceptors that filter members).'
+  const GHOST = 'Cause: TcpFailureDetector checks a member by connecting to its address, which the restarted node answers, so the crashed one stays ' +
+    'listed and its next crash waits out the sender timeout. Fix: start a crashed node again only after dropTime.'
+  const problem = (): { why: string; cause: string } | undefined => {
+    if (!expectCluster) return views.some((v) => v.clustered) ? { why: 'no <Cluster> in the plan, yet a node reports one', cause: UNREACHED } : undefined
     const locals = views.map((v) => v.localMember)
     for (const [i, view] of views.entries()) {
-      if (!view.clustered) return `${view.node} reports no cluster`
+      if (!view.clustered) return { why: `${view.node} reports no cluster`, cause: UNREACHED }
       const others = locals.filter((_, j) => j !== i)
-      if (JSON.stringify([...view.members].sort()) !== JSON.stringify([...others].sort())) return `${view.node} sees members ${JSON.stringify(view.members)}, expected ${JSON.stringify(others)}`
+      if (JSON.stringify([...view.members].sort()) !== JSON.stringify([...others].sort())) return { why: `${view.node} sees members ${JSON.stringify(view.members)}, expected ${JSON.stringify(others)}`, cause: UNREACHED }
       const twice = twoIncarnations(view.incarnations ?? [])
-      if (twice) return `${view.node} lists ${twice.join(' and ')}: two incarnations at one address, a dead one beside the live one (the node was restarted before its peers dropped the crashed one, dropTime)`
+      if (twice) return { why: `${view.node} lists ${twice.join(' and ')}: two incarnations at one address, a dead one beside the live one`, cause: GHOST }
     }
     return undefined
   }
@@ -342,16 +345,13 @@ export async function untilClustered(plan: Pick<TomcatLabPlan, 'nodes'>, nodes: 
     await until('the Tomcat nodes forming their cluster', async () => {
       views = await Promise.all(nodes.map((node) => node.cluster()))
       const wrong = problem()
-      if (wrong) throw new Error(wrong)
+      if (wrong) throw new Error(wrong.why)
     }, { timeoutMs, intervalMs: 250 })
   } catch (error) {
     const shown = views.map((v) => `  ${v.node}: clustered ${v.clustered}, local member ${v.localMember}, members ${JSON.stringify(v.members)}` +
       (v.incarnations?.length ? `, incarnations ${JSON.stringify(v.incarnations)}` : '')).join('\n')
-    const why = problem() ?? (error as Error).message
-    assert.fail(`the cluster never formed within ${timeoutMs / 1000} s (${why}); each node's view:\n${shown || '  (no node answered)'}\n` +
-      (why.includes('two incarnations')
-        ? 'Cause: TcpFailureDetector checks a member by connecting to its address, which the restarted node answers, so the crashed one stays listed and its next crash waits out the sender timeout. Fix: start a crashed node again only after dropTime.'
-        : 'Cause: the nodes do not reach each other (membership: multicast address/port, Receiver address, interceptors that filter members).'))
+    const wrong = problem()
+    assert.fail(`the cluster never formed within ${timeoutMs / 1000} s (${wrong?.why ?? (error as Error).message}); each node's view:\n${shown || '  (no node answered)'}\n${wrong?.cause ?? UNREACHED}`)
   }
 }
 
