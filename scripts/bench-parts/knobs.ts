@@ -68,8 +68,9 @@ const ping = (interval: number, detectorAttributes = '') =>
   xml(DETECTOR, `${PING(interval)}\n            ${detectorAttributes ? detector(detectorAttributes) : DETECTOR}`)
 const HCHECK = '<IfModule !proxy_hcheck_module>\n    LoadModule proxy_hcheck_module /usr/lib/apache2/modules/mod_proxy_hcheck.so\n</IfModule>\n<Proxy balancer://mycluster>'
 
-/** The fixtures as they were before #16 (and before the quicker heartbeat, a start-time lever): every single knob is one change from these. */
-const BEFORE = [xml(QUICK_DETECTION, DETECTOR), xml('frequency="100"', 'frequency="500"')]
+/** The fixtures as they were before #16 (and before the quicker heartbeat and drop): every single knob is one change from these. */
+const POST_HEARTBEAT = [xml('frequency="100"', 'frequency="500"'), xml('dropTime="1000"', 'dropTime="3000"')]
+const BEFORE = [xml(QUICK_DETECTION, DETECTOR), ...POST_HEARTBEAT]
 const one = (knob: string, value: string, ...edits: Edit[]): Knob => ({ knob, value, edits: [...BEFORE, ...edits] })
 
 /** The knobs, one change at a time from the fixtures before #16, then the defaults and the combinations they suggest. */
@@ -85,9 +86,9 @@ export const KNOBS: Knob[] = [
   one('mod_proxy connectiontimeout', '500ms', httpd(MEMBER_PARAMS, 'connectiontimeout=500ms retry=5')),
   one('mod_proxy ping', '500ms', httpd(MEMBER_PARAMS, `${MEMBER_PARAMS} ping=500ms`)),
   one('mod_proxy_hcheck', 'hcmethod=TCP hcinterval=1', httpd('<Proxy balancer://mycluster>', HCHECK), httpd(MEMBER_PARAMS, `${MEMBER_PARAMS} hcmethod=TCP hcinterval=1`)),
-  { knob: 'default fixtures', value: 'ping 100 + connectTimeout 250, heartbeat 100 (since #16)', edits: [], layouts: ['single-host', 'multi-host'] },
-  // The start-time lever (bench --only levers) must not cost failover: today's defaults with the post's heartbeat.
-  { knob: 'McastService frequency', value: "the post's 500 ms on today's defaults", edits: [xml('frequency="100"', 'frequency="500"')] },
+  { knob: 'default fixtures', value: 'ping 100 + connectTimeout 250, heartbeat 100 / drop 1000 (since #16)', edits: [], layouts: ['single-host', 'multi-host'] },
+  // Today's defaults with the post's heartbeat and drop time (the start-time lever, bench --only levers, and the drop).
+  { knob: 'McastService frequency/dropTime', value: "the post's 500 / 3000 ms on today's defaults", edits: POST_HEARTBEAT },
   // The dead member must leave the survivor's list (ping interval + connectTimeout) before the
   // balancer gives up on it (connectiontimeout) and sends the user there.
   { knob: 'combination', value: 'default fixtures + connectiontimeout 500ms', edits: [httpd(MEMBER_PARAMS, 'connectiontimeout=500ms retry=5')], layouts: ['single-host', 'multi-host'] },

@@ -6,7 +6,7 @@
 // - Class-data sharing: the image's AppCDS archive (LAB_TOMCAT_CDS=1) or not (0).
 // - McastService frequency: Tomcat sleeps 2 × frequency at each of its two membership start
 //   levels ("Sleeping for [1000] milliseconds to establish cluster membership" at 500), so a
-//   lower heartbeat frequency shortens every node start; dropTime stays as it is.
+//   lower heartbeat frequency shortens every node start.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -66,7 +66,7 @@ export async function cdsBench(options: LeverOptions): Promise<{ rows: BenchRow[
   }
 }
 
-/** The fixture's McastService heartbeat (the lever) against another frequency, the post's 500 ms by default; dropTime as it is; on the lab's image. */
+/** The fixture's McastService heartbeat (the lever) against another frequency, the post's 500 ms by default, with the post's dropTime 3000; on the lab's image. */
 export async function frequencyBench(options: LeverOptions & { againstMs: number }): Promise<{ rows: BenchRow[]; starts: LeverStart[]; fixtureFrequencyMs: number }> {
   const xml = readFileSync(SERVER_XML, 'utf8')
   const fixture = /<Membership[^>]*\sfrequency="(\d+)"/.exec(xml)
@@ -74,7 +74,8 @@ export async function frequencyBench(options: LeverOptions & { againstMs: number
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-levers-'))
   try {
     const other = path.join(dir, 'server.xml')
-    writeFileSync(other, xml.replace(/(<Membership[^>]*\sfrequency=")\d+"/, `$1${options.againstMs}"`))
+    // The other heartbeat keeps the post's dropTime with it, so that its peer does not drop members it still hears.
+    writeFileSync(other, xml.replace(/(<Membership[^>]*\sfrequency=")\d+"/, `$1${options.againstMs}"`).replace(/(<Membership[^>]*\sdropTime=")\d+"/, '$13000"'))
     const image = await ensureImage(tomcatImage(options.tomcat))
     const starts = await leverStarts(`frequency ${fixture[1]} ms`, image, options,
       { serverXml: SERVER_XML, environment: {} }, { serverXml: other, environment: {} })
