@@ -1,7 +1,7 @@
 // `npm run bench`: where the time goes and what the stack does under measurement. Prints a table
 // and writes reports/bench.json. Options: --trials N (failover trials per case, default 10),
 // --skip-cold (no --no-cache image builds), --only images|lvs|tomcat|original|versions|knobs|rolling|levers|npm-test|suites (one part).
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -17,7 +17,8 @@ import { TomcatLab, type TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 import { loadDuringFailover } from '../helpers/checks/load.ts'
 import { say } from '../helpers/progress.ts'
 import { UNHANDLED, readJunit } from '../helpers/report/junit.ts'
-import { TOMCAT_VERSIONS, fixturesDir, repoRoot } from '../helpers/settings.ts'
+import { fixtureHeartbeat } from './bench-parts/levers.ts'
+import { TOMCAT_VERSIONS, repoRoot } from '../helpers/settings.ts'
 import { percentile } from '../helpers/checks/tally.ts'
 import { outcome, settle, until } from '../helpers/wait.ts'
 
@@ -178,9 +179,8 @@ async function failoverTrials(lab: TomcatLab, how: 'stop' | 'kill', trials: numb
   return results
 }
 
-// The fixture's McastService dropTime, which the member-drop times are read against.
-const FIXTURE_DROP_MS = Number(/<Membership[^>]*\sdropTime="(\d+)"/.exec(readFileSync(path.join(fixturesDir, 'tomcat/server.xml'), 'utf8'))?.[1] ?? Number.NaN)
-function reportTrials(label: string, trials: Trial[], dropNote = `; configured dropTime ${(FIXTURE_DROP_MS / 1000).toFixed(2)} s`): void {
+// The member-drop times are read against the fixture's McastService dropTime.
+function reportTrials(label: string, trials: Trial[], dropNote = `; configured dropTime ${(fixtureHeartbeat().dropTimeMs / 1000).toFixed(2)} s`): void {
   const gaps = stats(trials.map((t) => t.gapMs))
   add(`failover gap ${label} (${gaps.n} trials)`, `p50 ${s(gaps.p50)}`,
     `p95 ${s(gaps.p95)}, max ${s(gaps.max)}, failed requests ${trials.reduce((a, t) => a + t.failed, 0)}, sessions lost ${trials.filter((t) => t.sessionLost).length}`)

@@ -66,20 +66,29 @@ export async function cdsBench(options: LeverOptions): Promise<{ rows: BenchRow[
   }
 }
 
+/** The McastService heartbeat and drop time of the fixture's server.xml (or of `xml`). */
+export function fixtureHeartbeat(xml = readFileSync(SERVER_XML, 'utf8')): { frequencyMs: number; dropTimeMs: number } {
+  const attribute = (name: string) => {
+    const m = new RegExp(`<Membership[^>]*\\s${name}="(\\d+)"`).exec(xml)
+    if (!m) throw new LabError(`${SERVER_XML}: no McastService ${name}`)
+    return Number(m[1])
+  }
+  return { frequencyMs: attribute('frequency'), dropTimeMs: attribute('dropTime') }
+}
+
 /** The fixture's McastService heartbeat (the lever) against another frequency, the post's 500 ms by default, with the post's dropTime 3000; on the lab's image. */
 export async function frequencyBench(options: LeverOptions & { againstMs: number }): Promise<{ rows: BenchRow[]; starts: LeverStart[]; fixtureFrequencyMs: number }> {
   const xml = readFileSync(SERVER_XML, 'utf8')
-  const fixture = /<Membership[^>]*\sfrequency="(\d+)"/.exec(xml)
-  if (!fixture) throw new LabError(`${SERVER_XML}: no McastService frequency to compare with`)
+  const { frequencyMs } = fixtureHeartbeat(xml)
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lb-e2e-levers-'))
   try {
     const other = path.join(dir, 'server.xml')
     // The other heartbeat keeps the post's dropTime with it, so that its peer does not drop members it still hears.
     writeFileSync(other, xml.replace(/(<Membership[^>]*\sfrequency=")\d+"/, `$1${options.againstMs}"`).replace(/(<Membership[^>]*\sdropTime=")\d+"/, '$13000"'))
     const image = await ensureImage(tomcatImage(options.tomcat))
-    const starts = await leverStarts(`frequency ${fixture[1]} ms`, image, options,
+    const starts = await leverStarts(`frequency ${frequencyMs} ms`, image, options,
       { serverXml: SERVER_XML, environment: {} }, { serverXml: other, environment: {} })
-    return { rows: rows(`McastService frequency ${fixture[1]} ms (the fixture's) against ${options.againstMs} ms`, starts), starts, fixtureFrequencyMs: Number(fixture[1]) }
+    return { rows: rows(`McastService frequency ${frequencyMs} ms (the fixture's) against ${options.againstMs} ms`, starts), starts, fixtureFrequencyMs: frequencyMs }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
