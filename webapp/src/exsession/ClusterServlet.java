@@ -3,6 +3,7 @@ package exsession;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
@@ -180,16 +181,8 @@ public class ClusterServlet extends HttpServlet {
         }
         b.append(",\"clustered\":").append(clustered);
         b.append(",\"localMember\":").append(local == null ? "null" : SessionServlet.jsonString(local));
-        b.append(",\"members\":[");
-        boolean first = true;
-        for (String m : members) {
-            if (!first) {
-                b.append(',');
-            }
-            first = false;
-            b.append(SessionServlet.jsonString(m));
-        }
-        b.append(']');
+        b.append(",\"members\":");
+        jsonList(b, members);
         b.append(",\"localIncarnation\":").append(localIncarnation == null ? "null" : SessionServlet.jsonString(localIncarnation));
         b.append(",\"incarnations\":");
         jsonList(b, channelIncarnations != null ? channelIncarnations : heard);
@@ -228,10 +221,13 @@ public class ClusterServlet extends HttpServlet {
         return null;
     }
 
-    private static void jsonList(StringBuilder b, List<String> items) {
+    /** A JSON array of strings, in the collection's order. */
+    private static void jsonList(StringBuilder b, Collection<String> items) {
         b.append('[');
-        for (int i = 0; i < items.size(); i++) {
-            b.append(i > 0 ? "," : "").append(SessionServlet.jsonString(items.get(i)));
+        boolean first = true;
+        for (String item : items) {
+            b.append(first ? "" : ",").append(SessionServlet.jsonString(item));
+            first = false;
         }
         b.append(']');
     }
@@ -313,11 +309,9 @@ public class ClusterServlet extends HttpServlet {
             b.append("{\"manager\":").append(manager == null ? "null" : SessionServlet.jsonString(manager));
             b.append(",\"role\":").append(SessionServlet.jsonString(role));
             b.append(",\"primary\":").append(primary == null ? "null" : SessionServlet.jsonString(primary));
-            b.append(",\"backups\":[");
-            for (int i = 0; i < backups.size(); i++) {
-                b.append(i > 0 ? "," : "").append(SessionServlet.jsonString(backups.get(i)));
-            }
-            return b.append("]}").toString();
+            b.append(",\"backups\":");
+            jsonList(b, backups);
+            return b.append('}').toString();
         }
     }
 
