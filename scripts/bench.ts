@@ -285,10 +285,11 @@ if (part('rolling')) {
 
 // Start-time levers of #16 (scripts/bench-parts/levers.ts): a Tomcat node with and without its CDS
 // archive (BENCH_CDS_IMAGE measures another image), and with the fixture's McastService heartbeat
-// against another (BENCH_FREQUENCY, default the post's 500 ms). BENCH_LEVERS=cds or =frequency for one.
+// against another (BENCH_FREQUENCY, default the post's 500 ms), and with the image's JIT options
+// (client compiler only) against C1 + C2. BENCH_LEVERS=cds, =frequency or =jit for one.
 if (part('levers')) {
-  const { cdsBench, frequencyBench } = await import('./bench-parts/levers.ts')
-  const chosen = (process.env.BENCH_LEVERS || 'cds,frequency').split(',')
+  const { cdsBench, frequencyBench, jitBench } = await import('./bench-parts/levers.ts')
+  const chosen = (process.env.BENCH_LEVERS || 'cds,frequency,jit').split(',')
   const levers: Record<string, unknown> = {}
   if (chosen.includes('cds')) {
     say('▸ levers: Tomcat start with and without class-data sharing')
@@ -301,6 +302,12 @@ if (part('levers')) {
     const frequency = await frequencyBench({ trials: TRIALS, tomcat: readPlan().tomcat, againstMs: Number(process.env.BENCH_FREQUENCY || 500), say })
     for (const r of frequency.rows) add(r.what, r.value, r.detail)
     levers.frequency = frequency
+  }
+  if (chosen.includes('jit')) {
+    say('▸ levers: Tomcat start with the image\'s JIT options (client compiler only) and with C2 as well')
+    const jit = await jitBench({ trials: TRIALS, tomcat: readPlan().tomcat, say })
+    for (const r of jit.rows) add(r.what, r.value, r.detail)
+    levers.jit = jit
   }
   json.levers = levers
 }

@@ -59,6 +59,8 @@ export interface ContainerControl {
   /** Like exec, but a non-zero exit is an error naming the command and its output. */
   execOk(argv: string[], env?: Record<string, string>): Promise<string>
   logs(): Promise<string>
+  /** CPU time the container's processes used so far (Docker's stats, on cgroup v1 and v2 alike). */
+  cpuSeconds(): Promise<number>
 }
 
 export async function controlContainer(id: string): Promise<ContainerControl> {
@@ -80,6 +82,7 @@ export async function controlContainer(id: string): Promise<ContainerControl> {
       return result.stdout
     },
     logs: async () => demux(await container.logs({ stdout: true, stderr: true, follow: false })),
+    cpuSeconds: async () => (await container.stats({ stream: false })).cpu_stats.cpu_usage.total_usage / 1e9,
   }
   return control
 }

@@ -198,6 +198,9 @@ export class StartedTomcatNode extends AbstractStartedContainer {
 
   allLogs(): Promise<string> { return this.#control.logs() }
 
+  /** CPU time the node's JVM used so far: the bench's start levers weigh a start by it. */
+  cpuSeconds(): Promise<number> { return this.#control.cpuSeconds() }
+
   /** The cluster as this node sees it (ExSession's /cluster page, from Tomcat's JMX). */
   async cluster(): Promise<ClusterView> {
     const reply = await fetchOnce(`${this.url}${this.exSessionPath}/cluster`, { timeoutMs: 3000 })
