@@ -3,17 +3,17 @@
 // its node and then a SIGKILL of the next one, whole (id, creation time, attributes). Three nodes,
 // so both happen without a restart. The full run (`npm test`) covers its own version (LAB_TOMCAT,
 // default 9) with multicast, the default fixtures' membership: that pair is not repeated here.
-// The rows run one after another, each row's lab started while the row before it runs its tests
-// (helpers/lab/labs-ahead.ts: one lab starting at a time, two up at most). Whole rows side by side
-// were faster still (measured for the 8 rows with a limiter holding each lab's lane: one at a time
-// 185 s, two 114 s, three 100 s), but with three, in one of two fresh-clone runs, a Tomcat 10.1
-// node of three-nodes-host-named never served ExSession within 151 s (its requests timed out:
-// stuck deploying); not taken until that is understood (its error now carries the node's output).
+// The rows run in two lanes, each next row's lab started while the rows before it run their tests
+// (helpers/lab/labs-ahead.ts: two labs in use, one more starting). In one lane the 8 rows took
+// 103 s, the machine's two cores 55 % busy. Three lanes (measured before the labs were started
+// ahead) once left a Tomcat 10.1 node of three-nodes-host-named never serving ExSession within
+// 151 s (its requests timed out: stuck deploying), in one of two fresh-clone runs; not taken
+// until that is understood (its error now carries the node's output).
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { failOver, letSettle, userWithSession } from '../helpers/checks/failover.ts'
 import { expectSessionsSurvived } from '../helpers/checks/replication.ts'
-import { runPlan } from '../helpers/lab/fixtures.ts'
+import { IN_ORDER, runPlan } from '../helpers/lab/fixtures.ts'
 import { LabsAhead } from '../helpers/lab/labs-ahead.ts'
 import { TomcatLab, untilClustered } from '../helpers/lab/tomcat-lab.ts'
 import { record } from '../helpers/report/figures.ts'
@@ -36,10 +36,11 @@ const labs = new LabsAhead(matrix.map(rowKey), async (key) => {
     team.remove()
     throw error
   }
-})
+}, { lanes: 2 })
 afterAll(() => labs.stopUntaken())
 
-describe.each(matrix)('Tomcat $tomcat, $membership membership ($dir)', ({ tomcat, membership, dir }) => {
+// Rows side by side (their labs' lanes limit how many), each row's tests in order on its lab.
+describe.concurrent.each(matrix)('Tomcat $tomcat, $membership membership ($dir)', ({ tomcat, membership, dir }) => {
   let taken: { lab: TomcatLab; stop(): Promise<void> } | undefined
   let lab: TomcatLab | undefined
 
@@ -48,10 +49,10 @@ describe.each(matrix)('Tomcat $tomcat, $membership membership ($dir)', ({ tomcat
     lab = taken.lab
   })
   afterAll(async () => {
-    await taken?.stop()
+    if (taken) await labs.release(taken)
   })
 
-  test('the cluster forms: each of the three nodes lists the other two, and only them', async () => {
+  test('the cluster forms: each of the three nodes lists the other two, and only them', IN_ORDER, async () => {
     expect(lab!.plan.tomcat).toBe(tomcat)
     // The corpus directory is what the row says it is: the plan read that membership from its files.
     expect(lab!.plan.nodes.map((n) => n.membership), `${dir}: the membership its server.xml files declare`).toEqual([membership, membership, membership])
@@ -59,7 +60,7 @@ describe.each(matrix)('Tomcat $tomcat, $membership membership ($dir)', ({ tomcat
     record({ kind: 'measure', name: `Tomcat ${tomcat}, ${membership}: cluster formed after the last node started`, value: lab!.formationMs / 1000, unit: 's' })
   })
 
-  test('a session survives a stop of its node, then a SIGKILL of the node that took it over', async () => {
+  test('a session survives a stop of its node, then a SIGKILL of the node that took it over', IN_ORDER, async () => {
     const user = await userWithSession(lab!, 'smoke user')
     await letSettle(lab!, [user])
     const first = user.before.node
