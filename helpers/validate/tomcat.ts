@@ -67,8 +67,11 @@ export interface TomcatCluster {
   channelSendOptions: Setting<number>
   /** mapSendOptions: how BackupManager sends to the backup and the other nodes (its default 6: synchronized, acknowledged). */
   manager: { className: Setting<string>; replicates: boolean; expireSessionsOnShutdown: Setting<boolean>; mapSendOptions: Setting<number> }
-  /** McastService's group; undefined for another membership service (static members). */
-  multicast?: { address: Setting<string>; port: Setting<number> }
+  /**
+   * McastService's group, and its heartbeat: a beacon every `frequency` ms, a peer dropped after
+   * `dropTime` ms without one (defaults 500 and 3000); undefined for another membership service.
+   */
+  multicast?: { address: Setting<string>; port: Setting<number>; frequency: Setting<number>; dropTime: Setting<number> }
   /** How the nodes find each other: the <Membership> service, or a StaticMembershipInterceptor's list. */
   membership: Membership
   /** The <Membership>'s expirationTime (CloudMembershipService: how long a peer that stopped answering stays listed; default 5000). */
@@ -265,6 +268,8 @@ function readCluster(cluster: XmlElement, setting: SettingOf): TomcatCluster {
     ...(isMcast ? { multicast: {
       address: setting(membership, 'address', (t) => t, { value: '228.0.0.4', at: membership ?? channel ?? cluster }),
       port: setting(membership, 'port', port, { value: 45564, at: membership ?? channel ?? cluster }),
+      frequency: setting(membership, 'frequency', integer, { value: 500, at: membership ?? channel ?? cluster }),
+      dropTime: setting(membership, 'dropTime', integer, { value: 3000, at: membership ?? channel ?? cluster }),
     } } : {}),
     membership: readMembership(membership, isMcast ? staticInterceptor : undefined, channel ?? cluster, setting),
     membershipExpiration: setting(membership, 'expirationTime', integer, { value: 5000, at: membership ?? channel ?? cluster }),
@@ -431,6 +436,10 @@ export function checkServerXml(server: TomcatServer, check: { variant?: boolean;
   }
   const slowKill = slowKillFailover(cluster)
   if (slowKill) findings.push(finding('warning', file, slowKill.at, slowKill.message))
+  else {
+    const late = lateMulticastDrop(cluster)
+    if (late) findings.push(finding('warning', file, late.at, late.message))
+  }
   if (manager.expireSessionsOnShutdown.value === true) {
     findings.push(finding('warning', file, manager.expireSessionsOnShutdown, 'expireSessionsOnShutdown="true": a graceful stop of one node expires its sessions on every node, so the survivor has nothing to serve; use "false"'))
   }
@@ -496,11 +505,40 @@ export const QUICK_DROP = { pingIntervalMs: 100, connectTimeoutMs: 250 }
 const KILL_FIGURES = 'measured after a SIGKILL on separate hosts, 5 trials each: as written without them p50 6.49 s, p95 7.32 s; ' +
   'a ping every 250 ms p95 6.97 s; with connectTimeout="500" p95 6.30 s; ping 100 ms and connectTimeout 250 ms p50 1.22 s, p95 1.31 s, nothing lost'
 
-/** A synchronous cluster whose dead member stays listed long enough to stall the survivor's first write after a SIGKILL. */
-function slowKillFailover(cluster: TomcatCluster): { at: Position; message: string } | undefined {
+/**
+ * The McastService heartbeat of the default fixture, and what it measured against the post's
+ * (`npm run bench -- --only knobs`, 20 stops + 20 SIGKILLs on separate hosts, quick detection as
+ * QUICK_DROP): TcpFailureDetector's basic check, on every channel heartbeat, puts back a member
+ * McastService still lists and removes it only after a failed connect, so a crashed node stays
+ * listed for dropTime, and a write in that moment waits ~5 s on it.
+ */
+export const QUICK_MULTICAST = { frequencyMs: 100, dropTimeMs: 1000 }
+const DROP_FIGURES = 'measured, 20 SIGKILLs on separate hosts with that detection: frequency 500 / dropTime 3000 (the defaults) kill p95 6.17 s; frequency 100 / dropTime 1000 p95 1.19 s, nothing lost'
+
+/** Synchronous replication waits on a peer: the manager's send options say whether (BackupManager's mapSendOptions, else channelSendOptions). */
+function synchronousReplication(cluster: TomcatCluster): { backup: boolean } | undefined {
   const backup = /(^|\.)BackupManager$/.test(cluster.manager.className.value ?? '')
   const options = backup ? cluster.manager.mapSendOptions : cluster.channelSendOptions
-  if (!cluster.manager.replicates || options.value === undefined || (options.value & ASYNCHRONOUS) !== 0) return undefined
+  return !cluster.manager.replicates || options.value === undefined || (options.value & ASYNCHRONOUS) !== 0 ? undefined : { backup }
+}
+
+/** Quick failure detection, but multicast membership that keeps listing a crashed node long after the balancer has sent its users over. */
+function lateMulticastDrop(cluster: TomcatCluster): { at: Position; message: string } | undefined {
+  const mcast = cluster.multicast
+  if (!mcast || mcast.dropTime.value === undefined || mcast.dropTime.value <= QUICK_MULTICAST.dropTimeMs || !synchronousReplication(cluster)) return undefined
+  return {
+    at: mcast.dropTime,
+    message: `McastService dropTime ${mcast.dropTime.value} ms${mcast.dropTime.raw === undefined ? ' (the default)' : ''}: a crashed node stays in the multicast member list that long, and TcpFailureDetector's check on each channel heartbeat ` +
+      'puts it back among the replication members until its connect fails, so a write in that moment waits ~5 s for the dead node (one SIGKILL in ten, or twenty); ' +
+      `use frequency="${QUICK_MULTICAST.frequencyMs}" dropTime="${QUICK_MULTICAST.dropTimeMs}" on the <Membership> (ten missed heartbeats; the detector vetoes dropping a node that still answers) (${DROP_FIGURES})`,
+  }
+}
+
+/** A synchronous cluster whose dead member stays listed long enough to stall the survivor's first write after a SIGKILL. */
+function slowKillFailover(cluster: TomcatCluster): { at: Position; message: string } | undefined {
+  const sync = synchronousReplication(cluster)
+  if (!sync) return undefined
+  const { backup } = sync
   const simple = (i: { className: string }) => i.className.split('.').at(-1)
   const detectorAt = cluster.interceptors.findIndex((i) => simple(i) === 'TcpFailureDetector')
   const pingAt = cluster.interceptors.findIndex((i) => simple(i) === 'TcpPingInterceptor')

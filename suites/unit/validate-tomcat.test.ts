@@ -141,6 +141,23 @@ describe('server.xml: findings', () => {
     expect(slow(SERVER_XML.replace(QUICK, plain).replace('channelSendOptions="6"', 'channelSendOptions="8"'))).toEqual([])
   })
 
+  test('quick failure detection, but McastService keeps a crashed node listed past the takeover: a warning at dropTime citing the measured kill gaps', () => {
+    const late = (text: string) => messages(text).findings.filter((f) => f.includes('McastService dropTime'))
+    const at = (line: number, ms: number, what = '') => expect.stringMatching(new RegExp(`^warning server\\.xml:${line}: McastService dropTime ${ms} ms${what}: .*waits ~5 s.*use frequency="100" dropTime="1000".*p95 6\\.17 s.*p95 1\\.19 s`))
+    const dropLine = SERVER_XML.split('\n').findIndex((l) => l.includes('dropTime="1000"')) + 1
+    expect(dropLine).toBeGreaterThan(0)
+    expect(late(SERVER_XML)).toEqual([])
+    // The post's heartbeat on today's detection (the knob table's row), and Tomcat's default when dropTime is not written.
+    expect(late(SERVER_XML.replace('dropTime="1000"', 'dropTime="3000"'))).toEqual([at(dropLine, 3000)])
+    const membershipLine = SERVER_XML.split('\n').findIndex((l) => l.includes('<Membership className')) + 1
+    expect(late(SERVER_XML.replace('dropTime="1000"', ''))).toEqual([at(membershipLine, 3000, ' \\(the default\\)')])
+    // Not on top of the slow-kill warning (that one's fix comes first), nor under asynchronous replication, which never waits.
+    const plain = '<Interceptor className="org.apache.catalina.tribes.group.interceptors.TcpFailureDetector"/>'
+    const noPing = SERVER_XML.replace(/<Interceptor className="org\.apache\.catalina\.tribes\.group\.interceptors\.TcpPingInterceptor"[^>]*\/>\s*<Interceptor[^>]*TcpFailureDetector[^>]*\/>/, plain)
+    expect(late(noPing.replace('dropTime="1000"', 'dropTime="3000"'))).toEqual([])
+    expect(late(SERVER_XML.replace('dropTime="1000"', 'dropTime="3000"').replace('channelSendOptions="6"', 'channelSendOptions="8"'))).toEqual([])
+  })
+
   test('BackupManager: without quick failure detection the proxy path keeps the dead route (both warnings); with it, neither', () => {
     const backup = (text: string) => text.replace('org.apache.catalina.ha.session.DeltaManager', 'org.apache.catalina.ha.session.BackupManager')
     const withQuick = messages(backup(SERVER_XML)).findings
