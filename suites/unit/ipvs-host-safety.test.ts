@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { setUpHostDirector } from '../../helpers/lab/ipvs/host.ts'
 import { connectDirector } from '../../helpers/lab/ipvs/pick.ts'
 import { parseRules, resolveRules } from '../../helpers/lab/ipvs/rules.ts'
-import { fixturesDir, repoRoot } from '../../helpers/settings.ts'
+import { compileCacheDir, fixturesDir, repoRoot } from '../../helpers/settings.ts'
 import { until } from '../../helpers/wait.ts'
 import type { DriverConfig } from '../support/host-director-driver.ts'
 import type { FakeService, FakeState, LogEntry } from './fixtures/fake-ipvs/fake-tools.ts'
@@ -216,8 +216,10 @@ function harness(sb: Sandbox) {
       bridge: BRIDGE, vip: VIP, conntrack: sb.conntrack, rules: ruleFile('rr.rules'), names: NAMES,
       ready: path.join(sb.dir, 'ready.json'), then,
     }
-    // A fresh environment: nothing of this process's (its PATH above all) reaches the driver.
-    const env = { PATH: sb.bin, FAKE_IPVS_DIR: sb.dir, TMPDIR: sb.dir, LB_E2E_RUN: RUN, NO_COLOR: '1' }
+    // A fresh environment: nothing of this process's (its PATH above all) reaches the driver. Only
+    // Node's compile cache (helpers/settings.ts), for the driver and every fake tool it runs: the
+    // file's eight runs and their fake ipvsadm/iptables calls each start Node on TypeScript.
+    const env = { PATH: sb.bin, FAKE_IPVS_DIR: sb.dir, TMPDIR: sb.dir, LB_E2E_RUN: RUN, NO_COLOR: '1', NODE_COMPILE_CACHE: compileCacheDir }
     child = spawn(process.execPath, [DRIVER, 'main', JSON.stringify(config)], {
       env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -309,7 +311,7 @@ describe.concurrent('host backend: it removes its own rules on exit, failure and
     expect(await ledgers(h.sb)).toHaveLength(1)
     // `npm run clean` itself, with the sandbox's tools and temporary directory.
     const clean = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/clean.ts')], {
-      env: { PATH: h.sb.bin, FAKE_IPVS_DIR: h.sb.dir, TMPDIR: h.sb.dir, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000,
+      env: { PATH: h.sb.bin, FAKE_IPVS_DIR: h.sb.dir, TMPDIR: h.sb.dir, NO_COLOR: '1', NODE_COMPILE_CACHE: compileCacheDir }, encoding: 'utf8', timeout: 60_000,
     })
     expect(clean.status, `${clean.stdout}${clean.stderr}`).toBe(0)
     expect(clean.stdout).toMatch(/IPVS services listed in .*lb-e2e-c0ffee-\d+-ipvs-services/)
