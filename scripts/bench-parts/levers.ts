@@ -21,6 +21,7 @@ import { ensureImage, imageTag, tomcatImage } from '../../helpers/lab/images.ts'
 import { type LabNetwork, createLabNetwork } from '../../helpers/lab/network.ts'
 import { type StartedTomcatNode, TomcatNodeContainer } from '../../helpers/lab/tomcat-node.ts'
 import { type TomcatVersion, baseImage, fixturesDir, repoRoot, runId } from '../../helpers/settings.ts'
+import { readServerXml } from '../../helpers/validate/tomcat.ts'
 import { outcome, settle, until } from '../../helpers/wait.ts'
 
 export interface BenchRow { what: string; value: string; detail?: string }
@@ -71,14 +72,11 @@ export async function cdsBench(options: LeverOptions): Promise<{ rows: BenchRow[
   }
 }
 
-/** The McastService heartbeat and drop time of the fixture's server.xml (or of `xml`). */
+/** The McastService heartbeat and drop time of the fixture's server.xml (or of `xml`), as the gate reads them (Tomcat's defaults where unwritten). */
 export function fixtureHeartbeat(xml = readFileSync(SERVER_XML, 'utf8')): { frequencyMs: number; dropTimeMs: number } {
-  const attribute = (name: string) => {
-    const m = new RegExp(`<Membership[^>]*\\s${name}="(\\d+)"`).exec(xml)
-    if (!m) throw new LabError(`${SERVER_XML}: no McastService ${name}`)
-    return Number(m[1])
-  }
-  return { frequencyMs: attribute('frequency'), dropTimeMs: attribute('dropTime') }
+  const multicast = readServerXml(xml, SERVER_XML, {}).cluster?.multicast
+  if (multicast?.frequency.value === undefined || multicast.dropTime.value === undefined) throw new LabError(`${SERVER_XML}: no McastService with a numeric frequency and dropTime`)
+  return { frequencyMs: multicast.frequency.value, dropTimeMs: multicast.dropTime.value }
 }
 
 /** The fixture's McastService heartbeat (the lever) against another frequency, the post's 500 ms by default, with the post's dropTime 3000; on the lab's image. */
