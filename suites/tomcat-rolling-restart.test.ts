@@ -1,13 +1,12 @@
 // A rolling restart without errors: 50 users keep clicking while every node in turn is drained and
 // disabled through balancer-manager, left to finish its requests in flight, stopped, started again,
 // let back into the cluster with the users' sessions, and enabled. Every request counts: not one
-// may fail, no session may be lost. The same restart without the drain, of the node most users
-// are on, is run beside it, and the same tally must catch it.
+// may fail, no session may be lost. The same rolling restart without the drain is run beside it,
+// and the same tally must catch it.
 import { describe, expect, oneLayout, runPlan, test } from '../helpers/lab/fixtures.ts'
 import { record } from '../helpers/report/figures.ts'
 import { type ThroughoutResult, loadThroughout } from '../helpers/checks/load.ts'
-import { type NodeRestart, describeRollingRestart, restartNode, rollingRestart } from '../helpers/checks/rolling-restart.ts'
-import { tally } from '../helpers/checks/tally.ts'
+import { type NodeRestart, describeRollingRestart, rollingRestart } from '../helpers/checks/rolling-restart.ts'
 import { routeOf } from '../helpers/lab/exsession.ts'
 import type { TomcatLabOptions } from '../helpers/lab/tomcat-lab.ts'
 
@@ -44,24 +43,28 @@ describe(`rolling restart under load, ${layout} layout`, () => {
     expect(result.mixedUp, `users who saw another user's data:\n${shown}`).toBe(0)
   })
 
-  // Without the drain, the node most users are stuck to is stopped while they click on it without
-  // pause, so each has a request in flight to it: httpd answers those 502 and does not resend them.
-  // Measured: 60-166 failures per rolling restart of two nodes.
-  test.skipIf(!own)(`the same restart without the drain is caught: the requests in flight when the node stops fail${own ? '' : ' (not run on a team\'s files: the control of the project\'s own fixtures)'}`, async ({ tomcatLabs, annotate }) => {
+  // Without the drain, every node in turn is stopped while its users click on it without pause:
+  // the requests sent on httpd's kept-alive connections as Tomcat closes them are answered 502 and
+  // not resent. How many is a race: one node's stop beside the other lane of `npm test` lost 0, 1,
+  // 28 or 42 requests (scripts/test.ts), so the control restarts every node, as the drained test
+  // does, and the tally must catch the sum. Measured: 60-166 failures per rolling restart of two nodes.
+  test.skipIf(!own)(`the same restart without the drain is caught: the requests in flight when the nodes stop fail${own ? '' : ' (not run on a team\'s files: the control of the project\'s own fixtures)'}`, async ({ tomcatLabs, annotate }) => {
     const lab = await tomcatLabs.get(config)
-    let usersOnIt = 0
-    const result = await loadThroughout(lab, async (load) => {
-      const [busiest, users] = Object.entries(tally(load.sessionIds().map(routeOf))).sort((a, b) => b[1] - a[1])[0]!
-      usersOnIt = users
-      return [await restartNode(lab, busiest, { drain: false, sessions: load.sessionIds, onStep: (node, step) => load.mark(`${node}: ${step}`) })]
-    }, { users: USERS })
+    const usersOnIt: Record<string, number> = {}
+    const result = await loadThroughout(lab, (load) => rollingRestart(lab, {
+      drain: false, sessions: load.sessionIds,
+      onStep: (node, step) => {
+        if (step === 'stop') usersOnIt[node] = load.sessionIds().filter((id) => routeOf(id) === node).length
+        load.mark(`${node}: ${step}`)
+      },
+    }), { users: USERS })
     const shown = describeRollingRestart(result)
-    const [restart] = result.work
-    await annotate(`restart of ${restart!.node} without the drain, ${usersOnIt} users on it: ${result.sent} requests, ${result.failed} failed, ${result.lost} lost; ` +
-      `httpd counted ${restart!.busyAtDrain} in flight at the stop`, 'figure')
-    record({ kind: 'finding', severity: 'info', message: `a restart without the drain: ${result.failed} of ${result.sent} requests failed (${restart!.busyAtDrain} in flight to ${restart!.node} at its stop)` })
+    await annotate(`rolling restart without the drain: ${result.sent} requests, ${result.failed} failed, ${result.lost} lost; ` +
+      result.work.map((r) => `${r.node}: ${usersOnIt[r.node]} users on it, httpd counted ${r.busyAtDrain} in flight at the stop`).join('; '), 'figure')
+    record({ kind: 'finding', severity: 'info', message: `a rolling restart without the drain: ${result.failed} of ${result.sent} requests failed` })
 
-    expect(usersOnIt, `no user was on ${restart!.node} when it stopped: the control stopped an idle node\n${shown}`).toBeGreaterThan(0)
+    expect(result.work.map((r) => r.node), `every node restarted, in turn:\n${shown}`).toEqual(lab.routes)
+    for (const route of lab.routes) expect(usersOnIt[route], `no user was on ${route} when it stopped: the control stopped an idle node\n${shown}`).toBeGreaterThan(0)
     expect(result.failed, `the tally that passes the drained restart must catch this one:\n${shown}`).toBeGreaterThan(0)
   })
 })
