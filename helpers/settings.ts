@@ -13,9 +13,14 @@ export const cacheDir = path.join(repoRoot, '.cache')
  * (the unit project, a fork a file: 57.2-59.4 s -> 56.4-56.7 s) compile once, not at every start.
  */
 export const compileCacheDir = path.join(cacheDir, 'node-compile')
+/** `npm test` as the bench and the soak run it: scripts/test.ts under this Node (the project's Node 24). */
+export const npmTestCommand: [string, string[]] = [process.execPath, [path.join(repoRoot, 'scripts', 'test.ts')]]
 export const fixturesDir = path.join(repoRoot, 'fixtures')
-/** The figures the tests record (helpers/report/figures.ts), one JSON line each, read by the reports. */
-export const FIGURES_FILE = path.join(repoRoot, 'reports', 'figures.jsonl')
+/**
+ * The figures the tests record (helpers/report/figures.ts), one JSON line each, read by the reports.
+ * A lane of `npm test` (scripts/test.ts) writes its own file (LB_E2E_FIGURES), joined into this one before the merge.
+ */
+export const FIGURES_FILE = process.env.LB_E2E_FIGURES ? path.resolve(process.env.LB_E2E_FIGURES) : path.join(repoRoot, 'reports', 'figures.jsonl')
 
 /** Every container, network, VM and TAP device of the lab carries this label and name prefix. */
 export const LABEL = 'lb-e2e'

@@ -9,7 +9,7 @@ import { describeLeftovers, findLeftovers, removeLeftovers } from '../helpers/la
 import { summarizeJunit } from '../helpers/report/junit.ts'
 import { resultsFromJunit } from '../helpers/report/model.ts'
 import { say } from '../helpers/progress.ts'
-import { repoRoot } from '../helpers/settings.ts'
+import { npmTestCommand, repoRoot } from '../helpers/settings.ts'
 
 const { values: args } = parseArgs({ options: {
   runs: { type: 'string', default: '10' }, interrupt: { type: 'boolean', default: false },
@@ -18,7 +18,7 @@ const { values: args } = parseArgs({ options: {
 const runs = Number(args.runs)
 const dir = path.join(repoRoot, 'reports/soak')
 mkdirSync(dir, { recursive: true })
-const vitest = path.join(repoRoot, 'node_modules/.bin/vitest')
+const [node, npmTest] = npmTestCommand
 
 interface RunResult { run: number; exitCode: number; seconds: number; passed: number; failed: number; skipped: number; leftovers: string; failedTests: string[] }
 const results: RunResult[] = []
@@ -37,7 +37,7 @@ function failedTests(xml: string): string[] {
 for (let run = 1; run <= runs; run++) {
   const log = path.join(dir, `run-${run}.log`)
   const started = performance.now()
-  const child = await execa(vitest, ['run'], { cwd: repoRoot, reject: false, all: true, env: { CI: 'true' } })
+  const child = await execa(node, npmTest, { cwd: repoRoot, reject: false, all: true, env: { CI: 'true' } })
   writeFileSync(log, child.all ?? '')
   const junit = path.join(repoRoot, 'reports/junit.xml')
   const xml = existsSync(junit) ? readFileSync(junit, 'utf8') : ''
@@ -52,7 +52,7 @@ let interrupted: { signalAfterS: number; exitCode: number | undefined; leftovers
 if (args.interrupt) {
   const after = Number(args['interrupt-after'])
   // Like Ctrl-C in a terminal: SIGINT to the whole process group of the run.
-  const child = execa(vitest, ['run'], { cwd: repoRoot, reject: false, all: true, detached: true, env: { CI: 'true' } })
+  const child = execa(node, npmTest, { cwd: repoRoot, reject: false, all: true, detached: true, env: { CI: 'true' } })
   const timer = setTimeout(() => { if (child.pid) process.kill(-child.pid, 'SIGINT') }, after * 1000)
   const done = await child
   clearTimeout(timer)

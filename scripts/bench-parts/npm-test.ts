@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { UNHANDLED, readJunit, summarizeJunit } from '../../helpers/report/junit.ts'
-import { repoRoot } from '../../helpers/settings.ts'
+import { npmTestCommand, repoRoot } from '../../helpers/settings.ts'
 
 export interface BenchRow { what: string; value: string; detail?: string }
 
@@ -37,7 +37,7 @@ async function runOnce(say: (line: string) => void): Promise<NpmTestRun> {
   say(`▸ warm npm test (JUnit: ${path.relative(repoRoot, junit)})`)
   const before = cpuTicks()
   const started = performance.now()
-  const child = await execa(path.join(repoRoot, 'node_modules/.bin/vitest'), ['run'], {
+  const child = await execa(...npmTestCommand, {
     cwd: repoRoot, reject: false, all: true, env: { LAB_JUNIT_FILE: junit },
   })
   const seconds = (performance.now() - started) / 1000
